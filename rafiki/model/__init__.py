@@ -1,0 +1,57 @@
+"""The Rafiki model SDK: what a model file imports.
+
+    from rafiki.model import BaseModel, IntegerKnob, FloatKnob, CategoricalKnob, FixedKnob, \\
+        PolicyKnob, ArchKnob, KnobValue, utils, logger, dataset
+    from rafiki.model.dev import test_model_class
+"""
+
+from rafiki.model.dataset import (
+    AudioFilesDataset,
+    CorpusDataset,
+    DatasetUtils,
+    ImageFilesDataset,
+)
+from rafiki.model.knob import (
+    ArchKnob,
+    BaseKnob,
+    CategoricalKnob,
+    CategoricalValue,
+    FixedKnob,
+    FloatKnob,
+    IntegerKnob,
+    KnobValue,
+    Policy,
+    PolicyKnob,
+)
+from rafiki.model.log import LoggerUtils
+from rafiki.model.model import BaseModel, KnobConfig, Knobs, Params, load_model_class
+from rafiki.model.params import load_params, save_params
+from rafiki.model.utils import dataset, logger, utils
+
+__all__ = [
+    "ArchKnob",
+    "AudioFilesDataset",
+    "BaseKnob",
+    "BaseModel",
+    "CategoricalKnob",
+    "CategoricalValue",
+    "CorpusDataset",
+    "DatasetUtils",
+    "FixedKnob",
+    "FloatKnob",
+    "ImageFilesDataset",
+    "IntegerKnob",
+    "KnobConfig",
+    "KnobValue",
+    "Knobs",
+    "LoggerUtils",
+    "Params",
+    "Policy",
+    "PolicyKnob",
+    "dataset",
+    "load_model_class",
+    "load_params",
+    "logger",
+    "save_params",
+    "utils",
+]
