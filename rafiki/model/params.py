@@ -80,7 +80,7 @@ def save_params(params: Dict[str, Any], path: str) -> None:
     layout = []
     for name, value in params.items():
         if isinstance(value, np.ndarray):
-            array = np.ascontiguousarray(value)
+            array = np.asarray(value, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
             arrays.append(array)
             layout.append(
                 {"name": name, "dtype": array.dtype.str, "shape": list(array.shape),

@@ -1,0 +1,77 @@
+import io
+import json
+import re
+
+import numpy as np
+import pytest
+
+from rafiki.model import LoggerUtils, logger, utils
+from rafiki.model.log import ConsoleSink, JsonLinesSink, ListSink
+
+TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d$")
+
+
+def test_module_logger_is_the_utils_logger():
+    assert logger is utils.logger
+    assert isinstance(logger, LoggerUtils)
+
+
+def test_records_follow_the_rafiki_line_format(tmp_path):
+    path = tmp_path / "events.jsonl"
+    sink = JsonLinesSink(str(path))
+    log = LoggerUtils(sink)
+    log.define_plot("Precision & Recall", ["precision", "recall"], x_axis="epoch")
+    log.define_loss_plot()
+    log.log("Starting training")
+    log.log(precision=np.float32(0.5), recall=1, epoch=np.int64(2))
+    log.log_loss(0.25, 3)
+    sink.close()
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [r["type"] for r in lines] == ["PLOT", "PLOT", "MESSAGE", "METRICS", "METRICS"]
+    assert all(TIME.match(r["time"]) for r in lines)
+    assert lines[0] | {"time": None} == {
+        "type": "PLOT", "time": None, "title": "Precision & Recall",
+        "metrics": ["precision", "recall"], "x_axis": "epoch",
+    }
+    assert lines[1]["metrics"] == ["loss"] and lines[1]["x_axis"] == "epoch"
+    assert lines[2]["message"] == "Starting training"
+    assert lines[3]["precision"] == 0.5 and lines[3]["recall"] == 1 and lines[3]["epoch"] == 2
+    assert type(lines[3]["epoch"]) is int
+    assert lines[4]["loss"] == 0.25 and lines[4]["epoch"] == 3
+
+
+def test_plot_against_time_has_null_x_axis():
+    sink = ListSink()
+    LoggerUtils(sink).define_plot("Accuracy", ["acc"])
+    assert sink.records[0]["x_axis"] is None
+
+
+@pytest.mark.parametrize("value", ["0.5", None, [1.0], True, float("nan")])
+def test_metric_values_must_be_numbers(value):
+    with pytest.raises(TypeError, match="metric 'accuracy'"):
+        LoggerUtils(ListSink()).log(accuracy=value)
+
+
+def test_bad_plot_definitions_are_type_errors():
+    log = LoggerUtils(ListSink())
+    with pytest.raises(TypeError, match="metrics must be a non-empty list"):
+        log.define_plot("Loss", "loss")
+    with pytest.raises(TypeError, match="title"):
+        log.define_plot("", ["loss"])
+
+
+def test_console_sink_prints_readable_lines():
+    out = io.StringIO()
+    log = LoggerUtils(ConsoleSink(out))
+    log.log("hello", loss=0.5)
+    text = out.getvalue()
+    assert "hello" in text and "loss=0.5" in text
+
+
+def test_set_sink_returns_previous_sink():
+    log = LoggerUtils(ListSink())
+    first = log.sink
+    second = ListSink()
+    assert log.set_sink(second) is first
+    log.log("x")
+    assert second.records and not first.records
