@@ -310,6 +310,5 @@ def test_model_class(
         shown = json.dumps(_to_jsonable(predictions), default=str)
         _say(f"Predictions of the best model: {shown[:2000]}")
     _say(f"Parameters saved and loaded back: {len(best_params)} entries. Done in {time.monotonic() - started:.1f}s.")
-    utils.logger.log(f"test_model_class finished: best score {best_score:.6g}")
     return predictions, loaded
 test_model_class.__test__ = False  # type: ignore[attr-defined]  # not a pytest test
