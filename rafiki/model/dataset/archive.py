@@ -208,6 +208,11 @@ def safe_extract_zip(
                                 f"{limits.max_total_bytes} bytes"
                             )
                         dst.write(chunk)
+                if written != info.file_size:
+                    raise InvalidDatasetError(
+                        f"{archive}: member {member!r} is corrupt or its header misstates its size "
+                        f"(declares {info.file_size} bytes, holds {written})"
+                    )
             except InvalidDatasetError:
                 raise
             except (zipfile.BadZipFile, zlib.error, EOFError) as e:
