@@ -212,6 +212,10 @@ TRIAL_CPU_SECONDS = env_int("TRIAL_CPU_SECONDS", TRIAL_TIMEOUT_SECONDS, minimum=
 #: Largest file a trial may write, in MiB.
 TRIAL_FILE_SIZE_MB = env_int("TRIAL_FILE_SIZE_MB", 2048, minimum=1)
 TRIAL_OPEN_FILES = env_int("TRIAL_OPEN_FILES", 1024, minimum=16)
+#: Threads each trial's numeric libraries may use (OMP/MKL/OpenBLAS).
+TRIAL_THREADS = env_int("TRIAL_THREADS", 1, minimum=1)
+#: How often the worker reads new log records and checks the trial (seconds).
+TRIAL_POLL_SECONDS = env_float("TRIAL_POLL_SECONDS", 0.5, minimum=0.01)
 #: Largest parameters file accepted from a trial, in MiB.
 TRIAL_MAX_PARAMS_MB = env_int("TRIAL_MAX_PARAMS_MB", 1024, minimum=1)
 #: Log rows kept per trial; further rows are dropped (one note says so).
@@ -221,7 +225,7 @@ JOB_PARALLELISM = env_int("JOB_PARALLELISM", 2, minimum=1)
 #: A model whose first N finished trials all errored is given up (its sub-job ends ERRORED).
 SUBJOB_ERRORS_BEFORE_GIVING_UP = env_int("SUBJOB_ERRORS_BEFORE_GIVING_UP", 1, minimum=1)
 #: How often a running trial refreshes its heartbeat, and when the reconciler deems it lost.
-TRIAL_HEARTBEAT_SECONDS = env_float("TRIAL_HEARTBEAT_SECONDS", 5.0, minimum=0.1)
+TRIAL_HEARTBEAT_SECONDS = env_float("TRIAL_HEARTBEAT_SECONDS", 2.0, minimum=0.1)
 TRIAL_STALE_SECONDS = env_float("TRIAL_STALE_SECONDS", 60.0, minimum=1.0)
 #: A PENDING trial not claimed after this long is enqueued again (e.g. Redis restarted).
 TRIAL_ORPHAN_SECONDS = env_float("TRIAL_ORPHAN_SECONDS", 300.0, minimum=1.0)

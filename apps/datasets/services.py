@@ -1,0 +1,128 @@
+"""Writes for uploaded datasets."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import PurePath
+from typing import IO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files import File
+from django.db import transaction
+
+from apps.accounts.models import User
+from apps.datasets.models import Dataset
+from rafiki.constants import TASK_DATASET_TYPE, DatasetType
+
+_CHUNK = 1024 * 1024
+_DEFAULT_SUFFIX = {
+    DatasetType.IMAGE_FILES: ".zip",
+    DatasetType.CORPUS: ".zip",
+    DatasetType.AUDIO_FILES: ".zip",
+    DatasetType.TABULAR: ".csv",
+}
+
+
+class InvalidDatasetUploadError(ValidationError):
+    """A dataset upload was refused; the message names the problem (file, member, row...)."""
+
+
+def _suffix(file: IO[bytes], task: str) -> str:
+    name = getattr(file, "name", "") or ""
+    suffix = PurePath(str(name)).suffix.lower()
+    if suffix and len(suffix) <= 10 and suffix[1:].isalnum():
+        return suffix
+    return _DEFAULT_SUFFIX.get(TASK_DATASET_TYPE.get(task, ""), ".bin")
+
+
+def _spool(file: IO[bytes], dest: str, max_bytes: int) -> tuple[int, str]:
+    """Copy the upload to ``dest``; return (size, sha256). Refuses more than ``max_bytes``."""
+    digest = hashlib.sha256()
+    size = 0
+    if hasattr(file, "seek"):
+        file.seek(0)
+    chunks = file.chunks(_CHUNK) if hasattr(file, "chunks") else iter(lambda: file.read(_CHUNK), b"")
+    with open(dest, "wb") as out:
+        for chunk in chunks:
+            size += len(chunk)
+            if size > max_bytes:
+                raise InvalidDatasetUploadError(
+                    f"the dataset file is larger than the limit of {max_bytes // 2**20} MiB"
+                )
+            digest.update(chunk)
+            out.write(chunk)
+    return size, digest.hexdigest()
+
+
+def dataset_create(*, owner: User, name: str, task: str, file: IO[bytes]) -> Dataset:
+    """Store an uploaded dataset file.
+
+    For the known tasks (``rafiki.constants.TaskType``) the SDK's ``validate_dataset`` checks
+    the format first (safe zip extraction, the index csv, columns, every image/audio opens);
+    a bad file raises ``InvalidDatasetUploadError`` naming the problem and nothing is stored.
+    Other tasks are custom tasks: the file is stored as it is. Records size and sha256.
+    """
+    from rafiki.model.dataset import InvalidDatasetError, validate_dataset
+
+    name = (name or "").strip()
+    task = (task or "").strip()
+    if not name:
+        raise InvalidDatasetUploadError("a dataset needs a name")
+    if not task:
+        raise InvalidDatasetUploadError("a dataset needs a task")
+    if file is None:
+        raise InvalidDatasetUploadError("no dataset file was uploaded")
+
+    suffix = _suffix(file, task)
+    tmp_root = settings.DATA_DIR / "tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    tmp_dir = tempfile.mkdtemp(prefix="upload-", dir=tmp_root)
+    try:
+        local_path = os.path.join(tmp_dir, f"dataset{suffix}")
+        size, checksum = _spool(file, local_path, settings.MAX_DATASET_MB * 2**20)
+        if size == 0:
+            raise InvalidDatasetUploadError("the dataset file is empty")
+        summary: dict = {}
+        if task in TASK_DATASET_TYPE:
+            try:
+                summary = validate_dataset(task, local_path)
+            except InvalidDatasetError as exc:
+                original = str(getattr(file, "name", "") or "")
+                message = str(exc).replace(local_path, original or "the dataset file")
+                raise InvalidDatasetUploadError(f"invalid dataset: {message}") from exc
+            # The validator reports our temporary path; the user knows their own file name.
+            summary["file"] = str(getattr(file, "name", "") or summary.get("file", ""))
+
+        dataset = Dataset(
+            owner=owner, name=name, task=task, size_bytes=size, checksum=checksum, summary=summary
+        )
+        with open(local_path, "rb") as handle:
+            dataset.data_file.save(f"dataset{suffix}", File(handle), save=False)
+        try:
+            with transaction.atomic():
+                dataset.save()
+        except BaseException:
+            dataset.data_file.delete(save=False)
+            raise
+        return dataset
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+@transaction.atomic
+def dataset_delete(*, dataset: Dataset) -> None:
+    """Delete a dataset no train job uses (its file goes after the commit)."""
+    from apps.trials.models import TrainJob
+
+    if TrainJob.objects.filter(train_dataset=dataset).exists() or TrainJob.objects.filter(
+        val_dataset=dataset
+    ).exists():
+        raise InvalidDatasetUploadError(f"dataset {dataset.name!r} is used by a train job")
+    file_name = dataset.data_file.name
+    storage = dataset.data_file.storage
+    dataset.delete()
+    transaction.on_commit(lambda: storage.delete(file_name))

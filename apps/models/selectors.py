@@ -1,0 +1,22 @@
+"""Reads of model templates."""
+
+from __future__ import annotations
+
+from django.db.models import Q, QuerySet
+
+from apps.accounts.models import User
+from apps.models.models import ModelTemplate
+
+
+def model_template_list_available(*, user: User, task: str | None = None) -> QuerySet[ModelTemplate]:
+    """The user's own models and everyone's PUBLIC models, newest first."""
+    qs = ModelTemplate.objects.filter(
+        Q(owner=user) | Q(access_right=ModelTemplate.AccessRight.PUBLIC)
+    )
+    if task:
+        qs = qs.filter(task=task)
+    return qs
+
+
+def model_template_is_usable_by(*, template: ModelTemplate, user: User) -> bool:
+    return template.owner_id == user.pk or template.access_right == ModelTemplate.AccessRight.PUBLIC
