@@ -1,0 +1,4 @@
+class NotAModel:
+    @staticmethod
+    def get_knob_config():
+        return {}

@@ -1,0 +1,4 @@
+from rafiki.model import BaseModel
+
+class Broken(BaseModel)
+    pass
