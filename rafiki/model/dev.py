@@ -253,8 +253,12 @@ def test_model_class(
         trial_started = time.monotonic()
         _say(f"--- Trial {n} of {total}: knobs {proposal.knobs}")
         model = _make(clazz, proposal.knobs)
-        shared = best[2] if (proposal.share_params and best) else None
-        _call("train()", model.train, train_dataset_path, shared_params=shared, **train_args)
+        kwargs = dict(train_args)
+        if proposal.share_params and best:
+            # Passed only when there is something to share, so that models whose train()
+            # takes no shared_params (older Rafiki model files) keep working.
+            kwargs["shared_params"] = best[2]
+        _call("train()", model.train, train_dataset_path, **kwargs)
         score = _check_score(_call("evaluate()", model.evaluate, val_dataset_path))
         params = _check_params(_call("dump_parameters()", model.dump_parameters))
         advisor.feedback(proposal.knobs, score)

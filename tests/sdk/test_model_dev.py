@@ -198,3 +198,18 @@ def test_model_without_super_init_works(tmp_path, capsys):
     predictions, model = test_model_class(str(path), "M", "T", {}, "a", "b",
                                           budget={"MODEL_TRIAL_COUNT": 2}, queries=[0])
     assert len(predictions) == 1 and 0.0 <= predictions[0] <= 1.0
+
+
+def test_an_old_style_rafiki_model_file_runs_unmodified(data, capsys):
+    # Written the way original Rafiki model files are: train() without shared_params,
+    # TaskType constants, the module-level `dataset`, a pickled scikit-learn model in a str.
+    from rafiki.constants import TaskType
+
+    queries = _digit_queries(data["digits"]["test"])[:2]
+    predictions, _ = test_model_class(
+        str(Path(__file__).parent / "models" / "old_style_sk_dt.py"), "SkDt", TaskType.IMAGE_CLASSIFICATION,
+        {"scikit-learn": "0.20.0"}, data["digits"]["train"], data["digits"]["val"],
+        budget={"MODEL_TRIAL_COUNT": 2}, queries=queries,
+    )
+    assert len(predictions) == 2 and abs(sum(predictions[0]) - 1.0) < 1e-6
+    assert "Note: dependency scikit-learn is" in capsys.readouterr().out
