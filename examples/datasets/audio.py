@@ -21,7 +21,20 @@ import numpy as np
 
 SAMPLE_RATE = 16_000
 TRANSCRIPTS = {
-    "train": ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go", "it's fine", "hello world"],
+    "train": [
+        "yes",
+        "no",
+        "up",
+        "down",
+        "left",
+        "right",
+        "on",
+        "off",
+        "stop",
+        "go",
+        "it's fine",
+        "hello world",
+    ],
     "val": ["yes", "no", "go", "stop"],
     "test": ["up", "down", "don't"],
 }

@@ -30,7 +30,9 @@ def write_zip(path: str, files: dict[str, bytes]) -> None:
         for name, data in files.items():
             info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
             # PNGs are already compressed; deflating them again only costs time.
-            info.compress_type = zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
+            info.compress_type = (
+                zipfile.ZIP_STORED if name.endswith(".png") else zipfile.ZIP_DEFLATED
+            )
             info.external_attr = 0o644 << 16
             zf.writestr(info, data)
 

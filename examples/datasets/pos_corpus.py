@@ -29,12 +29,64 @@ _ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 LEXICON: dict[str, list[str]] = {
     "DET": ["the", "a", "this", "that", "every", "some"],
-    "NOUN": ["dog", "book", "watch", "light", "park", "teacher", "river", "house", "letter", "can",
-             "garden", "child", "table", "train", "city", "song", "window", "farmer", "cat", "market"],
-    "NOUNS": ["dogs", "books", "watches", "lights", "parks", "teachers", "rivers", "houses", "letters",
-              "cans", "gardens", "children", "tables", "trains", "songs", "windows", "farmers", "cats"],
-    "VERB_T": ["saw", "read", "found", "painted", "carried", "liked", "opened", "watched", "booked", "wrote",
-               "cleaned", "sold", "followed", "heard"],
+    "NOUN": [
+        "dog",
+        "book",
+        "watch",
+        "light",
+        "park",
+        "teacher",
+        "river",
+        "house",
+        "letter",
+        "can",
+        "garden",
+        "child",
+        "table",
+        "train",
+        "city",
+        "song",
+        "window",
+        "farmer",
+        "cat",
+        "market",
+    ],
+    "NOUNS": [
+        "dogs",
+        "books",
+        "watches",
+        "lights",
+        "parks",
+        "teachers",
+        "rivers",
+        "houses",
+        "letters",
+        "cans",
+        "gardens",
+        "children",
+        "tables",
+        "trains",
+        "songs",
+        "windows",
+        "farmers",
+        "cats",
+    ],
+    "VERB_T": [
+        "saw",
+        "read",
+        "found",
+        "painted",
+        "carried",
+        "liked",
+        "opened",
+        "watched",
+        "booked",
+        "wrote",
+        "cleaned",
+        "sold",
+        "followed",
+        "heard",
+    ],
     "VERB_I": ["slept", "laughed", "arrived", "waited", "ran", "sang", "left", "smiled"],
     "VERB_BASE": ["watch", "book", "light", "see", "read", "open", "find", "carry", "sell", "hear"],
     "ADJ": ["old", "small", "red", "quiet", "light", "bright", "happy", "long", "green", "cold"],
@@ -60,9 +112,17 @@ def noun_phrase(rng: random.Random, allow_pp: bool = True) -> list[tuple[str, in
     if roll < 0.3:
         return [_word(rng, "PROPN")]
     if roll < 0.4:
-        phrase = [_word(rng, "NUM")] + ([_word(rng, "ADJ")] if rng.random() < 0.3 else []) + [_word(rng, "NOUNS")]
+        phrase = (
+            [_word(rng, "NUM")]
+            + ([_word(rng, "ADJ")] if rng.random() < 0.3 else [])
+            + [_word(rng, "NOUNS")]
+        )
     else:
-        phrase = [_word(rng, "DET")] + ([_word(rng, "ADJ")] if rng.random() < 0.4 else []) + [_word(rng, "NOUN")]
+        phrase = (
+            [_word(rng, "DET")]
+            + ([_word(rng, "ADJ")] if rng.random() < 0.4 else [])
+            + [_word(rng, "NOUN")]
+        )
     if allow_pp and rng.random() < 0.25:
         phrase += [_word(rng, "ADP")] + noun_phrase(rng, allow_pp=False)
     return phrase

@@ -30,7 +30,11 @@ def _column_name(name: str) -> str:
 
 def _split(n: int, seed: int, strata: np.ndarray | None = None) -> dict[str, np.ndarray]:
     rng = np.random.RandomState(seed)
-    groups = [np.arange(n)] if strata is None else [np.flatnonzero(strata == s) for s in np.unique(strata)]
+    groups = (
+        [np.arange(n)]
+        if strata is None
+        else [np.flatnonzero(strata == s) for s in np.unique(strata)]
+    )
     parts: dict[str, list[int]] = {name: [] for name in SPLITS}
     for group in groups:
         members = rng.permutation(group)
@@ -47,7 +51,9 @@ def _format(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else format(float(value), ".10g")
 
 
-def _write_csv(path: str, header: list[str], X: np.ndarray, y: np.ndarray, indices: np.ndarray) -> None:
+def _write_csv(
+    path: str, header: list[str], X: np.ndarray, y: np.ndarray, indices: np.ndarray
+) -> None:
     with open(path, "w", newline="") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(header)
@@ -84,7 +90,10 @@ def main() -> None:
     parser.add_argument("--out", required=True, help="folder to write the csv files into")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    for name, paths in (("iris", build_iris(args.out, args.seed)), ("diabetes", build_diabetes(args.out, args.seed))):
+    for name, paths in (
+        ("iris", build_iris(args.out, args.seed)),
+        ("diabetes", build_diabetes(args.out, args.seed)),
+    ):
         for split, path in paths.items():
             print(f"{name} {split}: {path}")
 

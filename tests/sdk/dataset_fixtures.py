@@ -1,6 +1,7 @@
 """Builders of dataset files, good and malformed, for the dataset tests.
 
-Imported by test_datasets.py and test_archive.py (the fixtures become theirs by import).
+Imported by test_datasets.py and test_archive.py; importing a ``*_fixture`` function makes
+its fixture (named without the suffix) available in that module.
 """
 
 from __future__ import annotations
@@ -21,7 +22,9 @@ ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
 def load_example(name: str) -> ModuleType:
     """Import examples/datasets/<name>.py (the examples folder is not a package)."""
-    spec = importlib.util.spec_from_file_location(f"example_datasets_{name}", EXAMPLES_DIR / f"{name}.py")
+    spec = importlib.util.spec_from_file_location(
+        f"example_datasets_{name}", EXAMPLES_DIR / f"{name}.py"
+    )
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -41,7 +44,9 @@ def write_zip(path: Path, files: dict[str, bytes | str]) -> Path:
     return path
 
 
-def png(size: tuple[int, int] = (8, 8), color: int | tuple[int, ...] = 0, mode: str = "RGB") -> bytes:
+def png(
+    size: tuple[int, int] = (8, 8), color: int | tuple[int, ...] = 0, mode: str = "RGB"
+) -> bytes:
     buffer = io.BytesIO()
     Image.new(mode, size, color).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -59,7 +64,10 @@ def set_declared_size(data: bytes, member: str, size: int) -> bytes:
     patched = 0
     # Local file header: signature, then the uncompressed size at offset 22, name at 30.
     # Central directory header: uncompressed size at offset 24, name at 46.
-    for signature, size_at, name_len_at, name_at in ((b"PK\x03\x04", 22, 26, 30), (b"PK\x01\x02", 24, 28, 46)):
+    for signature, size_at, name_len_at, name_at in (
+        (b"PK\x03\x04", 22, 26, 30),
+        (b"PK\x01\x02", 24, 28, 46),
+    ):
         start = 0
         while (start := out.find(signature, start)) != -1:
             (name_len,) = struct.unpack_from("<H", out, start + name_len_at)
@@ -71,8 +79,8 @@ def set_declared_size(data: bytes, member: str, size: int) -> bytes:
     return bytes(out)
 
 
-@pytest.fixture(scope="session")
-def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
+@pytest.fixture(scope="session", name="examples")
+def examples_fixture(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, str]]:
     """Every example dataset, built once: {'digits': {'train': path, ...}, 'iris': ..., ...}."""
     out = str(tmp_path_factory.mktemp("example-datasets"))
     tabular = load_example("tabular")
@@ -85,8 +93,8 @@ def examples(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, st
     }
 
 
-@pytest.fixture(scope="session")
-def zip_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+@pytest.fixture(scope="session", name="zip_bomb")
+def zip_bomb_fixture(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A zip bomb: a member of 256 MiB of zeros deflated to about 260 KB (ratio ~1000:1)."""
     path = tmp_path_factory.mktemp("bomb") / "bomb.zip"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:

@@ -9,7 +9,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from dataset_fixtures import ZIP_DATE, set_declared_size, write_zip, zip_bomb, zip_bytes  # noqa: F401
+from dataset_fixtures import (  # noqa: F401
+    ZIP_DATE,
+    set_declared_size,
+    write_zip,
+    zip_bomb_fixture,
+    zip_bytes,
+)
 
 from rafiki.model.dataset import ArchiveLimits, InvalidDatasetError, extracted_zip, safe_extract_zip
 
@@ -21,15 +27,23 @@ def dest(tmp_path: Path) -> Path:
 
 
 def files_under(path: Path) -> list[str]:
-    return sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file()) if path.exists() else []
+    return (
+        sorted(str(p.relative_to(path)) for p in path.rglob("*") if p.is_file())
+        if path.exists()
+        else []
+    )
 
 
 def test_extracts_files_and_folders_and_returns_their_paths(tmp_path: Path, dest: Path) -> None:
-    archive = write_zip(tmp_path / "ok.zip", {"images.csv": "path,class\n", "a/b/c.txt": b"hello", "a/": b""})
+    archive = write_zip(
+        tmp_path / "ok.zip", {"images.csv": "path,class\n", "a/b/c.txt": b"hello", "a/": b""}
+    )
 
     paths = safe_extract_zip(archive, dest)
 
-    assert sorted(paths) == sorted([str(dest.resolve() / "images.csv"), str(dest.resolve() / "a/b/c.txt")])
+    assert sorted(paths) == sorted(
+        [str(dest.resolve() / "images.csv"), str(dest.resolve() / "a/b/c.txt")]
+    )
     assert (dest / "a/b/c.txt").read_bytes() == b"hello"
 
 
@@ -43,7 +57,9 @@ def test_extracts_files_and_folders_and_returns_their_paths(tmp_path: Path, dest
         ("C:/escaped.txt", "drive letter"),
     ],
 )
-def test_rejects_member_names_that_escape(tmp_path: Path, dest: Path, member: str, reason: str) -> None:
+def test_rejects_member_names_that_escape(
+    tmp_path: Path, dest: Path, member: str, reason: str
+) -> None:
     archive = write_zip(tmp_path / "evil.zip", {"fine.txt": b"x", member: b"pwned"})
 
     with pytest.raises(InvalidDatasetError) as error:
@@ -79,7 +95,10 @@ def test_rejects_zip_bomb_by_compression_ratio_before_writing(zip_bomb: Path, de
 
 
 def test_rejects_archive_declaring_more_than_the_total_limit(zip_bomb: Path, dest: Path) -> None:
-    with pytest.raises(InvalidDatasetError, match=r"bomb\.zip: .*'zeros\.bin' declare \d+ bytes .* limit of 100000000"):
+    with pytest.raises(
+        InvalidDatasetError,
+        match=r"bomb\.zip: .*'zeros\.bin' declare \d+ bytes .* limit of 100000000",
+    ):
         safe_extract_zip(zip_bomb, dest, max_ratio=10_000, max_total_bytes=100_000_000)
     assert files_under(dest) == []
 
@@ -108,14 +127,19 @@ def test_member_smaller_than_its_header_declares_is_rejected(tmp_path: Path, des
     honest = zip_bytes({"data.bin": b"0123456789" * 10}, compression=zipfile.ZIP_STORED)
     (tmp_path / "liar.zip").write_bytes(set_declared_size(honest, "data.bin", 1_000_000))
 
-    with pytest.raises(InvalidDatasetError, match=r"liar\.zip: member 'data\.bin' is corrupt or its header misstates"):
+    with pytest.raises(
+        InvalidDatasetError,
+        match=r"liar\.zip: member 'data\.bin' is corrupt or its header misstates",
+    ):
         safe_extract_zip(tmp_path / "liar.zip", dest)
 
 
 def test_rejects_too_many_members(tmp_path: Path, dest: Path) -> None:
     archive = write_zip(tmp_path / "many.zip", {f"f{i}.txt": b"x" for i in range(6)})
 
-    with pytest.raises(InvalidDatasetError, match=r"many\.zip: has 6 members, more than the limit of 5"):
+    with pytest.raises(
+        InvalidDatasetError, match=r"many\.zip: has 6 members, more than the limit of 5"
+    ):
         safe_extract_zip(archive, dest, ArchiveLimits(max_members=5))
     safe_extract_zip(archive, dest, max_members=6)
     assert len(files_under(dest)) == 6
@@ -129,7 +153,9 @@ def test_rejects_duplicate_member(tmp_path: Path, dest: Path) -> None:
             zf.writestr("images.csv", "path,class\n/etc/passwd,0\n")
     (tmp_path / "dup.zip").write_bytes(buffer.getvalue())
 
-    with pytest.raises(InvalidDatasetError, match=r"dup\.zip: member 'images\.csv' appears more than once"):
+    with pytest.raises(
+        InvalidDatasetError, match=r"dup\.zip: member 'images\.csv' appears more than once"
+    ):
         safe_extract_zip(tmp_path / "dup.zip", dest)
 
 

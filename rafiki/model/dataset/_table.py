@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import re
-from typing import IO, Iterator, Sequence
+from collections.abc import Iterator, Sequence
+from typing import IO, Self
 
 from .archive import member_parts
 from .errors import InvalidDatasetError
 
+_MAX_LINE_BYTES = 16 * 1024 * 1024
 _NON_NEGATIVE_INT = re.compile(r"\s*\+?[0-9]+\s*")
 
 
@@ -21,22 +24,25 @@ class TableReader:
     file in an editor and go to the line.
     """
 
-    def __init__(self, path: str, where: str, *, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL):
+    def __init__(
+        self, path: str, where: str, *, delimiter: str = ",", quoting: int = csv.QUOTE_MINIMAL
+    ):
         self.path = path
         self.where = where
         self._delimiter = delimiter
         self._quoting = quoting
-        self._file: IO[str] | None = None
-        self._reader: "csv._reader | None" = None
+        self._file: IO[bytes] | None = None
+        self._reader: csv._reader | None = None
         self.header: list[str] = []
 
-    def __enter__(self) -> "TableReader":
+    def __enter__(self) -> Self:
         try:
-            # utf-8-sig: spreadsheet programs often prefix a byte order mark.
-            self._file = open(self.path, encoding="utf-8-sig", newline="")
+            self._file = open(self.path, "rb")
         except FileNotFoundError:
             raise InvalidDatasetError(f"{self.where}: file not found") from None
-        self._reader = csv.reader(self._file, delimiter=self._delimiter, quoting=self._quoting)
+        self._reader = csv.reader(
+            self._text_lines(), delimiter=self._delimiter, quoting=self._quoting
+        )
         first = self._next()
         if first is None:
             raise InvalidDatasetError(f"{self.where}: the file is empty (expected a header row)")
@@ -52,6 +58,29 @@ class TableReader:
         if self._file is not None:
             self._file.close()
 
+    def _text_lines(self) -> Iterator[str]:
+        """The file's lines decoded as UTF-8, one at a time, so that an undecodable byte is
+        reported at its own line (a text-mode file decodes whole buffers ahead of the csv
+        reader). A newline byte never occurs inside a UTF-8 sequence, so splitting first is safe."""
+        assert self._file is not None
+        line = 1
+        # Bounded reads: a binary file without newlines must not be read as one huge line.
+        while raw := self._file.readline(_MAX_LINE_BYTES + 1):
+            if len(raw) > _MAX_LINE_BYTES:
+                raise InvalidDatasetError(
+                    f"{self.where}: line {line}: longer than {_MAX_LINE_BYTES} bytes"
+                )
+            if line == 1 and raw.startswith(codecs.BOM_UTF8):
+                # Spreadsheet programs often start a csv with a byte order mark.
+                raw = raw[len(codecs.BOM_UTF8) :]
+            try:
+                yield raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise InvalidDatasetError(
+                    f"{self.where}: line {line}: the file is not UTF-8 text"
+                ) from None
+            line += 1
+
     @property
     def line(self) -> int:
         return self._reader.line_num if self._reader is not None else 0
@@ -62,8 +91,6 @@ class TableReader:
             return next(self._reader)
         except StopIteration:
             return None
-        except UnicodeDecodeError:
-            raise InvalidDatasetError(f"{self.where}: line {self.line + 1}: the file is not UTF-8 text") from None
         except csv.Error as e:
             raise InvalidDatasetError(f"{self.where}: line {self.line}: {e}") from None
 
@@ -86,7 +113,9 @@ class TableReader:
                 )
             yield self.line, dict(zip(self.header, fields))
 
-    def error(self, problem: str, column: str | None = None, line: int | None = None) -> InvalidDatasetError:
+    def error(
+        self, problem: str, column: str | None = None, line: int | None = None
+    ) -> InvalidDatasetError:
         at = f"line {self.line if line is None else line}"
         if column is not None:
             at += f", column {column!r}"
@@ -97,7 +126,9 @@ def parse_class(reader: TableReader, column: str, value: str) -> int:
     """A class number: a non-negative integer written in decimal."""
     if not _NON_NEGATIVE_INT.fullmatch(value):
         if value.strip().startswith("-") and value.strip()[1:].isdigit():
-            raise reader.error(f"class {value.strip()} is negative; classes are numbered 0..k-1", column)
+            raise reader.error(
+                f"class {value.strip()} is negative; classes are numbered 0..k-1", column
+            )
         raise reader.error(f"{value!r} is not an integer class number 0..k-1", column)
     return int(value)
 

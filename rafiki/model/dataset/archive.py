@@ -17,8 +17,8 @@ import stat
 import tempfile
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from typing import Iterator
 
 from .errors import InvalidDatasetError
 
@@ -85,7 +85,9 @@ def _file_type_problem(info: zipfile.ZipInfo) -> str | None:
     return "is not a regular file or folder"
 
 
-def _plan(zf: zipfile.ZipFile, archive: str, limits: ArchiveLimits) -> list[tuple[zipfile.ZipInfo, list[str]]]:
+def _plan(
+    zf: zipfile.ZipFile, archive: str, limits: ArchiveLimits
+) -> list[tuple[zipfile.ZipInfo, list[str]]]:
     """Check every member before anything is written; return (member, path parts) pairs."""
     infos = zf.infolist()
     if len(infos) > limits.max_members:
@@ -184,10 +186,14 @@ def safe_extract_zip(
             try:
                 os.makedirs(parent, exist_ok=True)
             except OSError as e:
-                raise InvalidDatasetError(f"{archive}: cannot create the folder of member {member!r} ({e})") from None
+                raise InvalidDatasetError(
+                    f"{archive}: cannot create the folder of member {member!r} ({e})"
+                ) from None
             # A folder that already existed in dest_dir could be a symlink pointing elsewhere.
             if not _inside(root, os.path.realpath(parent)):
-                raise InvalidDatasetError(f"{archive}: member {member!r} would be written outside the target folder")
+                raise InvalidDatasetError(
+                    f"{archive}: member {member!r} would be written outside the target folder"
+                )
             written = 0
             try:
                 flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
@@ -220,15 +226,21 @@ def safe_extract_zip(
                     f"{archive}: member {member!r} is corrupt or its header misstates its size ({e})"
                 ) from None
             except (NotImplementedError, RuntimeError) as e:
-                raise InvalidDatasetError(f"{archive}: member {member!r} cannot be read ({e})") from None
+                raise InvalidDatasetError(
+                    f"{archive}: member {member!r} cannot be read ({e})"
+                ) from None
             except OSError as e:
-                raise InvalidDatasetError(f"{archive}: member {member!r} cannot be written ({e})") from None
+                raise InvalidDatasetError(
+                    f"{archive}: member {member!r} cannot be written ({e})"
+                ) from None
             extracted.append(target)
     return extracted
 
 
 @contextlib.contextmanager
-def extracted_zip(zip_path: str | os.PathLike[str], limits: ArchiveLimits | None = None) -> Iterator[str]:
+def extracted_zip(
+    zip_path: str | os.PathLike[str], limits: ArchiveLimits | None = None
+) -> Iterator[str]:
     """Extract ``zip_path`` safely into a new temporary folder, yield the folder, and remove
     it afterwards whatever happens."""
     tmp = tempfile.mkdtemp(prefix="rafiki-dataset-")

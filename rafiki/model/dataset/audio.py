@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from ._table import TableReader, resolve_member_path
 from .archive import ArchiveLimits, safe_extract_zip
@@ -80,7 +81,11 @@ class AudioFilesDataset:
         safe_extract_zip(dataset_path, dataset_dir, limits)
         parsed = read_audios_index(os.path.realpath(dataset_dir), os.path.basename(dataset_path))
         self.rows: list[dict[str, Any]] = [
-            {"wav_filename": r.wav_filename, "wav_filesize": r.wav_filesize, "transcript": r.transcript}
+            {
+                "wav_filename": r.wav_filename,
+                "wav_filesize": r.wav_filesize,
+                "transcript": r.transcript,
+            }
             for r in parsed
         ]
         self.size: int = len(self.rows)
@@ -104,6 +109,6 @@ class AudioFilesDataset:
 
     def to_dataframe(self) -> Any:
         """The rows as a pandas DataFrame (requires pandas, which the SDK does not)."""
-        import pandas  # noqa: PLC0415 - optional dependency
+        import pandas
 
         return pandas.DataFrame(self.rows, columns=list(AUDIO_COLUMNS))

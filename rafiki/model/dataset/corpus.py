@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import csv
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 from ._table import TableReader, parse_class
 from .archive import ArchiveLimits, extracted_zip
@@ -34,7 +34,9 @@ class ParsedCorpus:
     tokens: int = 0
 
 
-def read_corpus(root: str, archive: str, tags: Sequence[str] | None = None, split_by: str = SENTENCE_DELIMITER) -> ParsedCorpus:
+def read_corpus(
+    root: str, archive: str, tags: Sequence[str] | None = None, split_by: str = SENTENCE_DELIMITER
+) -> ParsedCorpus:
     """Parse ``corpus.tsv`` of an extracted CORPUS archive."""
     tsv_path = os.path.join(root, CORPUS_TSV)
     where = f"{archive}: {CORPUS_TSV}"

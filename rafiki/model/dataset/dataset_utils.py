@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -26,7 +27,10 @@ class DatasetUtils:
     """
 
     def load_dataset_of_corpus(
-        self, dataset_path: str, tags: Sequence[str] | None = None, split_by: str = SENTENCE_DELIMITER
+        self,
+        dataset_path: str,
+        tags: Sequence[str] | None = None,
+        split_by: str = SENTENCE_DELIMITER,
     ) -> CorpusDataset:
         """Load a CORPUS dataset (task POS_TAGGING) from the zip at ``dataset_path``.
 
@@ -74,7 +78,9 @@ class DatasetUtils:
 
     normalize_images.__doc__ = _images.normalize_images.__doc__
 
-    def transform_images(self, images: Any, image_size: int | None = None, mode: str | None = None) -> np.ndarray:
+    def transform_images(
+        self, images: Any, image_size: int | None = None, mode: str | None = None
+    ) -> np.ndarray:
         return _images.transform_images(images, image_size, mode)
 
     transform_images.__doc__ = _images.transform_images.__doc__

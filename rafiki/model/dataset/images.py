@@ -15,8 +15,9 @@ from __future__ import annotations
 import os
 import random
 import warnings
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -48,7 +49,13 @@ def open_image(path: str) -> Image.Image:
                 image = Image.open(f, formats=IMAGE_FORMATS)
                 image.load()
             return image
-    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+    except (
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    ) as e:
         raise ImageDecodeError(str(e) or type(e).__name__) from None
 
 
@@ -61,14 +68,20 @@ def _clamp(value: int, low: int | None, high: int | None) -> int:
 
 
 def image_to_array(
-    image: Image.Image, mode: str | None = "RGB", min_image_size: int | None = None, max_image_size: int | None = None
+    image: Image.Image,
+    mode: str | None = "RGB",
+    min_image_size: int | None = None,
+    max_image_size: int | None = None,
 ) -> np.ndarray:
     """Convert a Pillow image to a (height, width, channels) uint8 array, converting the mode
     and clamping each side to [min_image_size, max_image_size]."""
     if mode is not None and image.mode != mode:
         image = image.convert(mode)
     width, height = image.size
-    size = (_clamp(width, min_image_size, max_image_size), _clamp(height, min_image_size, max_image_size))
+    size = (
+        _clamp(width, min_image_size, max_image_size),
+        _clamp(height, min_image_size, max_image_size),
+    )
     if size != image.size:
         image = image.resize(size, Image.Resampling.BILINEAR)
     array = np.array(image)
@@ -108,8 +121,14 @@ def _check_sizes(min_image_size: int | None, max_image_size: int | None) -> None
     for name, value in (("min_image_size", min_image_size), ("max_image_size", max_image_size)):
         if value is not None and (not isinstance(value, int) or value < 1):
             raise ValueError(f"{name} must be a positive int, not {value!r}")
-    if min_image_size is not None and max_image_size is not None and min_image_size > max_image_size:
-        raise ValueError(f"min_image_size {min_image_size} is larger than max_image_size {max_image_size}")
+    if (
+        min_image_size is not None
+        and max_image_size is not None
+        and min_image_size > max_image_size
+    ):
+        raise ValueError(
+            f"min_image_size {min_image_size} is larger than max_image_size {max_image_size}"
+        )
 
 
 class ImageFilesDataset:
@@ -209,13 +228,19 @@ def normalize_images(
     """
     array = np.asarray(images, dtype=np.float32)
     if array.ndim != 4:
-        raise ValueError(f"images must have 4 dimensions (N, height, width, channels), not shape {array.shape}")
+        raise ValueError(
+            f"images must have 4 dimensions (N, height, width, channels), not shape {array.shape}"
+        )
     axes = (0, 1, 2)
     mean_array = np.mean(array, axis=axes) if mean is None else np.asarray(mean, dtype=np.float32)
     std_array = np.std(array, axis=axes) if std is None else np.asarray(std, dtype=np.float32)
     safe_std = np.where(std_array == 0, 1.0, std_array).astype(np.float32)
     normalized = (array - mean_array.astype(np.float32)) / safe_std
-    return normalized, [float(v) for v in np.atleast_1d(mean_array)], [float(v) for v in np.atleast_1d(std_array)]
+    return (
+        normalized,
+        [float(v) for v in np.atleast_1d(mean_array)],
+        [float(v) for v in np.atleast_1d(std_array)],
+    )
 
 
 def _array_to_image(array: np.ndarray) -> Image.Image:
@@ -227,7 +252,9 @@ def _array_to_image(array: np.ndarray) -> Image.Image:
     return Image.fromarray(array)
 
 
-def transform_images(images: Any, image_size: int | None = None, mode: str | None = None) -> np.ndarray:
+def transform_images(
+    images: Any, image_size: int | None = None, mode: str | None = None
+) -> np.ndarray:
     """Resize and/or convert N images.
 
     ``images`` is array-like of N images, each (height, width, channels) or (height, width),
@@ -239,7 +266,9 @@ def transform_images(images: Any, image_size: int | None = None, mode: str | Non
     for i, item in enumerate(images):
         array = np.asarray(item)
         if array.ndim not in (2, 3):
-            raise ValueError(f"image {i} has shape {array.shape}; expected (height, width[, channels])")
+            raise ValueError(
+                f"image {i} has shape {array.shape}; expected (height, width[, channels])"
+            )
         image = _array_to_image(array)
         out.append(image_to_array(image, mode, image_size, image_size))
     if not out:
@@ -250,7 +279,9 @@ def transform_images(images: Any, image_size: int | None = None, mode: str | Non
 def _stack(arrays: list[np.ndarray]) -> np.ndarray:
     shapes = {a.shape for a in arrays}
     if len(shapes) > 1:
-        raise ValueError(f"images have different shapes {sorted(shapes)[:3]}; pass image_size to resize them")
+        raise ValueError(
+            f"images have different shapes {sorted(shapes)[:3]}; pass image_size to resize them"
+        )
     return np.stack(arrays)
 
 
@@ -262,7 +293,9 @@ def load_images(image_paths: Sequence[str], mode: str = "RGB") -> np.ndarray:
         try:
             arrays.append(image_to_array(open_image(path), mode))
         except ImageDecodeError as e:
-            raise InvalidDatasetError(f"{os.path.basename(path)}: not a readable image ({e})") from None
+            raise InvalidDatasetError(
+                f"{os.path.basename(path)}: not a readable image ({e})"
+            ) from None
     if not arrays:
         return np.zeros((0, 0, 0, 0), dtype=np.uint8)
     return _stack(arrays)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Iterator, Sequence
 
 import numpy as np
 
@@ -44,7 +44,9 @@ def read_table(path: str, *, keep_values: bool) -> tuple[list[str], dict[str, Co
     with TableReader(path, where) as table:
         columns = list(table.header)
         if len(columns) < 2:
-            raise InvalidDatasetError(f"{where}: line 1: needs at least two columns (features and a target)")
+            raise InvalidDatasetError(
+                f"{where}: line 1: needs at least two columns (features and a target)"
+            )
         stats = {c: ColumnStats() for c in columns}
         raw: dict[str, list[str]] = {c: [] for c in columns}
         rows = 0
@@ -82,22 +84,30 @@ class TabularDataset:
     gives ``(X[i], y[i])``; ``feature_dicts()`` gives each row as the dict a query uses.
     """
 
-    def __init__(self, dataset_path: str, features: Sequence[str] | None = None, target: str | None = None):
+    def __init__(
+        self, dataset_path: str, features: Sequence[str] | None = None, target: str | None = None
+    ):
         self.dataset_path = dataset_path
         where = os.path.basename(dataset_path)
         columns, stats, rows = read_table(dataset_path, keep_values=True)
         self.columns: list[str] = columns
         self.target: str = columns[-1] if target is None else target
         # With only a target given, every other column is a feature.
-        self.features: list[str] = [c for c in columns if c != self.target] if features is None else list(features)
+        self.features: list[str] = (
+            [c for c in columns if c != self.target] if features is None else list(features)
+        )
         for column in [*self.features, self.target]:
             if column not in stats:
-                raise InvalidDatasetError(f"{where}: missing column {column!r} (the header has: {', '.join(columns)})")
+                raise InvalidDatasetError(
+                    f"{where}: missing column {column!r} (the header has: {', '.join(columns)})"
+                )
         if self.target in self.features:
             raise ValueError(f"column {self.target!r} is both a feature and the target")
         self.numeric_columns: list[str] = [c for c in columns if stats[c].numeric]
         if all(stats[c].numeric for c in self.features):
-            self.X: np.ndarray = np.array([stats[c].values for c in self.features], dtype=np.float64).T.reshape(rows, -1)
+            self.X: np.ndarray = np.array(
+                [stats[c].values for c in self.features], dtype=np.float64
+            ).T.reshape(rows, -1)
         else:
             self.X = np.empty((rows, len(self.features)), dtype=object)
             for j, column in enumerate(self.features):
@@ -122,4 +132,7 @@ class TabularDataset:
 
     def feature_dicts(self) -> list[dict[str, object]]:
         """Each row's features as ``{column: value}``, the shape of a TABULAR query."""
-        return [dict(zip(self.features, (v.item() if hasattr(v, "item") else v for v in row))) for row in self.X]
+        return [
+            dict(zip(self.features, (v.item() if hasattr(v, "item") else v for v in row)))
+            for row in self.X
+        ]

@@ -11,7 +11,8 @@ import hashlib
 import os
 import wave
 from collections import Counter
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from rafiki.constants import TASK_DATASET_TYPE, DatasetType, TaskType
 
@@ -34,8 +35,14 @@ def _file_facts(path: str) -> Summary:
             while chunk := f.read(1024 * 1024):
                 digest.update(chunk)
     except FileNotFoundError:
-        raise InvalidDatasetError(f"{os.path.basename(path)}: the dataset file does not exist") from None
-    return {"file": os.path.basename(path), "size_bytes": os.path.getsize(path), "sha256": digest.hexdigest()}
+        raise InvalidDatasetError(
+            f"{os.path.basename(path)}: the dataset file does not exist"
+        ) from None
+    return {
+        "file": os.path.basename(path),
+        "size_bytes": os.path.getsize(path),
+        "sha256": digest.hexdigest(),
+    }
 
 
 def _class_summary(classes: list[int]) -> Summary:
@@ -43,7 +50,11 @@ def _class_summary(classes: list[int]) -> Summary:
     counts = [0] * k
     for c in classes:
         counts[c] += 1
-    return {"classes": k, "class_counts": counts, "missing_classes": [c for c, n in enumerate(counts) if n == 0]}
+    return {
+        "classes": k,
+        "class_counts": counts,
+        "missing_classes": [c for c, n in enumerate(counts) if n == 0],
+    }
 
 
 def _validate_image_files(path: str, task: str, limits: ArchiveLimits | None) -> Summary:
@@ -63,7 +74,7 @@ def _validate_image_files(path: str, task: str, limits: ArchiveLimits | None) ->
             sizes[image.size] += 1
             modes[image.mode] += 1
     same_size = len(sizes) == 1
-    (common_size, _), = sizes.most_common(1)
+    ((common_size, _),) = sizes.most_common(1)
     return {
         "images": len(rows),
         **_class_summary([row.image_class for row in rows]),
@@ -126,11 +137,19 @@ def _validate_audio_files(path: str, task: str, limits: ArchiveLimits | None) ->
                 )
             try:
                 with wave.open(row.wav_filename, "rb") as wav:
-                    rate, frames, n_channels = wav.getframerate(), wav.getnframes(), wav.getnchannels()
+                    rate, frames, n_channels = (
+                        wav.getframerate(),
+                        wav.getnframes(),
+                        wav.getnchannels(),
+                    )
             except (wave.Error, EOFError, OSError) as e:
-                raise InvalidDatasetError(f"{at}: {name!r} is not a readable wav file ({e})") from None
+                raise InvalidDatasetError(
+                    f"{at}: {name!r} is not a readable wav file ({e})"
+                ) from None
             if rate != SAMPLE_RATE:
-                raise InvalidDatasetError(f"{at}: {name!r} is sampled at {rate} Hz, not {SAMPLE_RATE} Hz")
+                raise InvalidDatasetError(
+                    f"{at}: {name!r} is sampled at {rate} Hz, not {SAMPLE_RATE} Hz"
+                )
             seconds += frames / rate
             channels[n_channels] += 1
     return {
@@ -209,16 +228,17 @@ def validate_dataset_pair(task: str, train_summary: Summary, val_summary: Summar
         for tag, train_tag in train_summary["tags"].items():
             val_tag = val_summary["tags"].get(tag)
             if val_tag is None:
-                raise InvalidDatasetError(f"the validation corpus ({val_summary['file']}) has no column {tag!r}")
+                raise InvalidDatasetError(
+                    f"the validation corpus ({val_summary['file']}) has no column {tag!r}"
+                )
             if val_tag["classes"] > train_tag["classes"]:
                 raise InvalidDatasetError(
                     f"column {tag!r}: the validation corpus ({val_summary['file']}) uses class "
                     f"{val_tag['classes'] - 1} but the training corpus ({train_summary['file']}) only has "
                     f"classes 0..{train_tag['classes'] - 1}"
                 )
-    elif dataset_type == DatasetType.TABULAR:
-        if train_summary["columns"] != val_summary["columns"]:
-            raise InvalidDatasetError(
-                f"the training table ({train_summary['file']}) has columns {train_summary['columns']} but the "
-                f"validation table ({val_summary['file']}) has {val_summary['columns']}"
-            )
+    elif dataset_type == DatasetType.TABULAR and train_summary["columns"] != val_summary["columns"]:
+        raise InvalidDatasetError(
+            f"the training table ({train_summary['file']}) has columns {train_summary['columns']} "
+            f"but the validation table ({val_summary['file']}) has {val_summary['columns']}"
+        )
