@@ -27,77 +27,32 @@ SENTENCE_DELIMITER = "\\n"
 SPLITS = {"train": 300, "val": 100, "test": 100}
 _ZIP_DATE = (2020, 1, 1, 0, 0, 0)
 
-LEXICON: dict[str, list[str]] = {
-    "DET": ["the", "a", "this", "that", "every", "some"],
-    "NOUN": [
-        "dog",
-        "book",
-        "watch",
-        "light",
-        "park",
-        "teacher",
-        "river",
-        "house",
-        "letter",
-        "can",
-        "garden",
-        "child",
-        "table",
-        "train",
-        "city",
-        "song",
-        "window",
-        "farmer",
-        "cat",
-        "market",
-    ],
-    "NOUNS": [
-        "dogs",
-        "books",
-        "watches",
-        "lights",
-        "parks",
-        "teachers",
-        "rivers",
-        "houses",
-        "letters",
-        "cans",
-        "gardens",
-        "children",
-        "tables",
-        "trains",
-        "songs",
-        "windows",
-        "farmers",
-        "cats",
-    ],
-    "VERB_T": [
-        "saw",
-        "read",
-        "found",
-        "painted",
-        "carried",
-        "liked",
-        "opened",
-        "watched",
-        "booked",
-        "wrote",
-        "cleaned",
-        "sold",
-        "followed",
-        "heard",
-    ],
-    "VERB_I": ["slept", "laughed", "arrived", "waited", "ran", "sang", "left", "smiled"],
-    "VERB_BASE": ["watch", "book", "light", "see", "read", "open", "find", "carry", "sell", "hear"],
-    "ADJ": ["old", "small", "red", "quiet", "light", "bright", "happy", "long", "green", "cold"],
-    "ADP": ["in", "on", "near", "with", "under", "behind", "from", "to"],
-    "PRON": ["she", "he", "they", "we", "I", "you", "it"],
-    "ADV": ["quickly", "slowly", "today", "often", "quietly", "again", "yesterday"],
-    "CONJ": ["and", "but", "or"],
-    "PROPN": ["Anna", "Ravi", "Lee", "Maria", "Singapore", "Paris", "Tom"],
-    "NUM": ["two", "three", "five", "seven", "ten"],
-    "AUX": ["can", "will", "must", "should", "may"],
-}
+# One category per line ("KIND: word word ..."); a kind may continue on the next line. NOUNS
+# are plurals (after numbers); VERB_T, VERB_I and VERB_BASE are transitive past, intransitive
+# past and base (after an auxiliary) forms. All of them are tagged NOUN or VERB.
+_LEXICON_TEXT = """
+DET: the a this that every some
+NOUN: dog book watch light park teacher river house letter can garden child table
+NOUN: train city song window farmer cat market
+NOUNS: dogs books watches lights parks teachers rivers houses letters cans gardens
+NOUNS: children tables trains songs windows farmers cats
+VERB_T: saw read found painted carried liked opened watched booked wrote cleaned sold
+VERB_T: followed heard
+VERB_I: slept laughed arrived waited ran sang left smiled
+VERB_BASE: watch book light see read open find carry sell hear
+ADJ: old small red quiet light bright happy long green cold
+ADP: in on near with under behind from to
+PRON: she he they we I you it
+ADV: quickly slowly today often quietly again yesterday
+CONJ: and but or
+PROPN: Anna Ravi Lee Maria Singapore Paris Tom
+NUM: two three five seven ten
+AUX: can will must should may
+"""
+LEXICON: dict[str, list[str]] = {}
+for _line in _LEXICON_TEXT.strip().splitlines():
+    _kind, _words = _line.split(":")
+    LEXICON.setdefault(_kind, []).extend(_words.split())
 
 
 def _word(rng: random.Random, kind: str) -> tuple[str, int]:
