@@ -22,7 +22,14 @@ _EXPORTS = {
     "inspect_model_file": "rafiki.runner.inspect",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = [
+    "EndReason",
+    "Limits",
+    "ModelInspectionError",
+    "TrialOutcome",
+    "inspect_model_file",
+    "run_trial",
+]
 
 
 def __getattr__(name: str) -> Any:

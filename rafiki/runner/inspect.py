@@ -71,8 +71,6 @@ def inspect_model_file(
         with open(os.path.join(d, _REQUEST_FILE), "w", encoding="utf-8") as f:
             json.dump({"class_name": class_name}, f)
         argv = [python, "-P", "-m", "rafiki.runner.inspect", d]
-        if sys.version_info < (3, 11):
-            argv.remove("-P")
         with ConfinedProcess(argv, workdir=d, limits=limits) as proc:
             if not proc.pump(timeout):
                 proc.close()
@@ -156,8 +154,9 @@ def _dependencies(tree: ast.AST, modules_before: set[str]) -> list[str]:
     candidates = new | (_imported_names(tree) & loaded)
     stdlib = set(sys.stdlib_module_names)
     return sorted(
-        n for n in candidates if n not in stdlib and not n.startswith("_") and n != "rafiki"
-        and n != _MODULE_NAME
+        n
+        for n in candidates
+        if n not in stdlib and not n.startswith("_") and n != "rafiki" and n != _MODULE_NAME
     )
 
 
@@ -201,7 +200,7 @@ def check_model_source(source: bytes, class_name: str) -> dict:
     _set_stage("knob_config")
     try:
         config = clazz.get_knob_config()
-    except BaseException as e:  # SystemExit too: it is the model's code speaking
+    except BaseException as e:  # noqa: BLE001 - SystemExit too: it is the model's code speaking
         raise _Failed(f"get_knob_config() raised {_describe(e)}") from None
     try:
         validate_knob_config(config)
@@ -233,7 +232,7 @@ def _child_main(folder: str) -> int:
         result: dict[str, Any] = {"ok": True, **check_model_source(source, class_name)}
     except _Failed as e:
         result = {"ok": False, "error": str(e)}
-    except BaseException as e:  # the file's own code raised (SystemExit included)
+    except BaseException as e:  # noqa: BLE001 - the file's own code raised (SystemExit too)
         result = {"ok": False, "error": f"importing the model file raised {_describe(e)}"}
     _write_result(result)
     return 0

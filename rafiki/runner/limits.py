@@ -17,11 +17,11 @@ import shutil
 import signal
 import stat
 import subprocess
-import sys
 import tempfile
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Callable, Sequence
+from typing import Self
 
 MB = 1024 * 1024
 
@@ -166,6 +166,7 @@ def bwrap_path() -> str | None:
     try:
         probe = subprocess.run(
             [path, "--ro-bind", "/", "/", "--unshare-all", "--die-with-parent", "true"],
+            check=False,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -176,17 +177,28 @@ def bwrap_path() -> str | None:
     return path if probe.returncode == 0 else None
 
 
-def sandbox_argv(argv: list[str], limits: Limits, writable_dirs: Sequence[str]) -> list[str]:
+def sandbox_argv(
+    argv: list[str],
+    limits: Limits,
+    writable_dirs: Sequence[str],
+    readable_paths: Sequence[str] = (),
+) -> list[str]:
     """``argv`` wrapped in bubblewrap when configured/available: no network, read-only
-    system, private /tmp, writable only ``writable_dirs``."""
+    system, private /tmp, writable only ``writable_dirs`` (the first is the working folder).
+    ``readable_paths`` (inputs such as datasets) are bound explicitly so that inputs kept
+    under /tmp stay visible behind the private /tmp."""
     if limits.sandbox not in ("auto", "bwrap", "none"):
-        raise ValueError(f"Limits.sandbox must be 'auto', 'bwrap' or 'none', not {limits.sandbox!r}")
+        raise ValueError(
+            f"Limits.sandbox must be 'auto', 'bwrap' or 'none', not {limits.sandbox!r}"
+        )
     if limits.sandbox == "none":
         return argv
     path = bwrap_path()
     if path is None:
         if limits.sandbox == "bwrap":
-            raise RuntimeError("Limits.sandbox='bwrap' but bubblewrap is not installed or not usable")
+            raise RuntimeError(
+                "Limits.sandbox='bwrap' but bubblewrap is not installed or not usable"
+            )
         return argv
     wrapped = [
         path,
@@ -199,6 +211,8 @@ def sandbox_argv(argv: list[str], limits: Limits, writable_dirs: Sequence[str]) 
         "--die-with-parent",
         "--cap-drop", "ALL",
     ]  # fmt: skip
+    for p in dict.fromkeys(os.path.realpath(p) for p in readable_paths):
+        wrapped += ["--ro-bind-try", p, p]
     for d in dict.fromkeys(os.path.realpath(d) for d in writable_dirs):
         wrapped += ["--bind", d, d]
     return wrapped + ["--chdir", os.path.realpath(writable_dirs[0]), "--"] + argv
@@ -335,14 +349,20 @@ class ConfinedProcess:
     """
 
     def __init__(
-        self, argv: list[str], *, workdir: str, limits: Limits, writable_dirs: Sequence[str] = ()
+        self,
+        argv: list[str],
+        *,
+        workdir: str,
+        limits: Limits,
+        writable_dirs: Sequence[str] = (),
+        readable_paths: Sequence[str] = (),
     ):
         self.limits = limits
         keep = limits.output_keep_kb * 1024
         self.stdout = CappedOutput(keep)
         self.stderr = CappedOutput(keep)
         self.sandboxed = False
-        full_argv = sandbox_argv(argv, limits, [workdir, *writable_dirs])
+        full_argv = sandbox_argv(argv, limits, [workdir, *writable_dirs], readable_paths)
         self.sandboxed = full_argv is not argv
         self.started = time.monotonic()
         self._proc = subprocess.Popen(
@@ -353,7 +373,7 @@ class ConfinedProcess:
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             start_new_session=True,  # own process group: one killpg reaches grandchildren
-            preexec_fn=_preexec(rlimits(limits)),
+            preexec_fn=_preexec(rlimits(limits)),  # noqa: PLW1509 - setrlimit only, see _preexec
             close_fds=True,
         )
         self.pid = self._proc.pid
@@ -378,7 +398,7 @@ class ConfinedProcess:
         except (AttributeError, OSError):
             self._pidfd = None
 
-    def __enter__(self) -> "ConfinedProcess":
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

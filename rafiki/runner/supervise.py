@@ -31,8 +31,9 @@ import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from rafiki.runner.limits import (
     ConfinedProcess,
@@ -218,16 +219,22 @@ class EventTailer:
 # --- the trial ----------------------------------------------------------------------------
 
 _SPEC_PATH_KEYS = ("events_path", "result_path", "params_path")
+_SPEC_INPUT_KEYS = ("model_file", "train_dataset_path", "val_dataset_path", "shared_params_path")
 
 
 def _prepare(spec: dict, workdir: str) -> dict:
     spec = dict(spec)
-    defaults = {"events_path": "events.jsonl", "result_path": "result.json", "params_path": "params.rafiki"}
+    defaults = {
+        "events_path": "events.jsonl",
+        "result_path": "result.json",
+        "params_path": "params.rafiki",
+    }
+    # Real paths: inside the sandbox only the bound paths exist, not symlinks leading to them.
     for key, name in defaults.items():
-        spec[key] = os.path.abspath(spec.get(key) or os.path.join(workdir, name))
-    for key in ("model_file", "train_dataset_path", "val_dataset_path", "shared_params_path"):
+        spec[key] = os.path.realpath(spec.get(key) or os.path.join(workdir, name))
+    for key in _SPEC_INPUT_KEYS:
         if spec.get(key):
-            spec[key] = os.path.abspath(spec[key])
+            spec[key] = os.path.realpath(spec[key])
     missing = [k for k in ("model_file", "model_class") if not spec.get(k)]
     if missing:
         raise ValueError(f"trial spec lacks {', '.join(missing)}")
@@ -268,7 +275,7 @@ def run_trial(
     trial's process group is killed and the exception propagates.
     """
     limits = limits or Limits()
-    workdir = os.path.abspath(workdir)
+    workdir = os.path.realpath(workdir)
     os.makedirs(workdir, exist_ok=True)
     spec = _prepare(spec, workdir)
     spec_path = write_file_replacing(workdir, "spec.json", json.dumps(spec).encode())
@@ -277,15 +284,16 @@ def run_trial(
     )  # outputs placed outside the working folder must be writable in the sandbox too
     # -P: the working folder (writable by model code) does not go on sys.path.
     argv = [python, "-P", "-m", "rafiki.runner.trial", spec_path]
-    if sys.version_info < (3, 11):
-        argv.remove("-P")
 
     tailer = EventTailer(
         spec["events_path"], max_line=limits.max_event_line_bytes, max_events=limits.max_events
     )
     ended_by: str | None = None  # TIMEOUT or STOPPED when we ended it
     peak_vm: float | None = None
-    proc = ConfinedProcess(argv, workdir=workdir, limits=limits, writable_dirs=writable)
+    readable = [spec[k] for k in _SPEC_INPUT_KEYS if spec.get(k)]
+    proc = ConfinedProcess(
+        argv, workdir=workdir, limits=limits, writable_dirs=writable, readable_paths=readable
+    )
     try:
         deadline = proc.started + limits.wall_seconds
         next_tick = proc.started + limits.poll_interval
@@ -459,7 +467,7 @@ def _read_result(path: str, max_bytes: int) -> dict:
     except (ValueError, RecursionError) as e:
         raise ValueError(f"not JSON ({e})") from None
     if not isinstance(result, dict):
-        raise ValueError("not a JSON object")
+        raise ValueError("not a JSON object")  # noqa: TRY004 - one error type for bad output
     status = result.get("status")
     if status == COMPLETED:
         score = result.get("score")
@@ -483,4 +491,3 @@ def _check_params(path: str, max_bytes: int) -> None:
 
     check_regular_file(path, max_bytes)
     load_params(path, max_bytes=max_bytes)
-

@@ -55,7 +55,7 @@ def _score(value: Any) -> float:
 def _short_repr(value: Any, limit: int = 200) -> str:
     try:
         text = repr(value)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a model object's __repr__ may raise anything
         text = f"<{type(value).__name__}>"
     return text if len(text) <= limit else text[:limit] + "..."
 
@@ -109,7 +109,7 @@ def _destroy_quietly(destroy: Any) -> None:
     # ended a failed one): it is reported in the log instead.
     try:
         destroy()
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - model code
         _log_message(f"destroy() raised {type(e).__name__}: {e}")
 
 
@@ -118,7 +118,7 @@ def _log_message(message: str) -> None:
         from rafiki.model.utils import logger
 
         logger.log(message)
-    except Exception:
+    except Exception:  # noqa: BLE001 - the sink is gone: stderr is the last resort
         print(message, file=sys.stderr)
 
 
@@ -168,7 +168,7 @@ def main(argv: list[str]) -> int:
         sink = JsonLinesSink(spec["events_path"])
         logger.set_sink(sink)
         result: dict = {"status": "COMPLETED", "score": run(spec)}
-    except Exception as e:
+    except Exception as e:  # noqa: BLE001 - whatever model code raises is the trial's error
         reserve = None
         # The frames' locals (a huge array, say) are not needed to describe the error.
         traceback.clear_frames(e.__traceback__)

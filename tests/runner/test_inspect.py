@@ -34,7 +34,7 @@ def test_a_good_file_gives_its_knob_config_and_dependencies() -> None:
 @pytest.mark.parametrize(
     ("name", "class_name", "message"),
     [
-        ("syntax_error.py", "Broken", "syntax error on line 3: expected ':'"),
+        ("syntax_error.py.txt", "Broken", "syntax error on line 3: expected ':'"),
         ("good.py", "Missing", "no class named Missing in the file"),
         ("not_a_model.py", "NotAModel", "class NotAModel does not subclass rafiki.model.BaseModel"),
         ("incomplete.py", "Incomplete", "class Incomplete does not implement: train, predict"),
@@ -51,10 +51,14 @@ def test_a_bad_file_is_a_clear_error(name: str, class_name: str, message: str) -
 
 
 def test_an_invalid_knob_config_names_the_knob() -> None:
-    source = (MODELS / "knob_config_raises.py").read_text().replace(
-        'raise ValueError("layers must be positive")', 'return {"layers": 3}'
+    source = (
+        (MODELS / "knob_config_raises.py")
+        .read_text()
+        .replace('raise ValueError("layers must be positive")', 'return {"layers": 3}')
     )
-    with pytest.raises(ModelInspectionError, match=r"^the knob config is invalid: knob 'layers' must be a knob"):
+    with pytest.raises(
+        ModelInspectionError, match=r"^the knob config is invalid: knob 'layers' must be a knob"
+    ):
         inspect_model_file(source.encode(), "BadKnobs")
 
 
@@ -79,9 +83,13 @@ def test_a_file_that_exits_or_crashes_at_import_is_an_error() -> None:
 
 def test_the_file_cannot_see_the_parent_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SECRET_KEY", "k3y-4711")
-    source = MODELS.joinpath("knob_config_raises.py").read_text().replace(
-        'raise ValueError("layers must be positive")',
-        'import os; raise ValueError(os.environ.get("SECRET_KEY", "absent"))',
+    source = (
+        MODELS.joinpath("knob_config_raises.py")
+        .read_text()
+        .replace(
+            'raise ValueError("layers must be positive")',
+            'import os; raise ValueError(os.environ.get("SECRET_KEY", "absent"))',
+        )
     )
     with pytest.raises(ModelInspectionError, match=r"raised ValueError: absent$"):
         inspect_model_file(source.encode(), "BadKnobs")

@@ -82,7 +82,9 @@ def test_good_model_completes_with_score_events_and_params(tmp_path: Path) -> No
     assert outcome.status == "COMPLETED" and outcome.end_reason == "COMPLETED"
     assert outcome.score == pytest.approx(0.75)
     assert outcome.error is None and outcome.exit_code == 0
-    assert "trained on" in outcome.stdout_tail and str(tmp_path / "train.zip") in outcome.stdout_tail
+    assert (
+        "trained on" in outcome.stdout_tail and str(tmp_path / "train.zip") in outcome.stdout_tail
+    )
     events = events_of(batches)
     assert [e["type"] for e in events] == ["MESSAGE", "PLOT", "METRICS", "METRICS", "METRICS"]
     assert events[0]["message"] == "train args [('seed', 7)]"
@@ -225,21 +227,34 @@ def test_should_stop_kills_the_whole_process_group(tmp_path: Path, still_works: 
         tmp_path, "grandchild", should_stop=lambda: pid_file.exists(),
     )  # fmt: skip
     assert (outcome.status, outcome.end_reason) == ("STOPPED", "STOPPED")
-    grandchild = int(pid_file.read_text())
-    # The grandchild was a member of the trial's group: it is gone (not even a zombie of
-    # ours: it was reparented to init, which reaps it).
+    assert_gone(tmp_path / "work")
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live (not zombie) processes whose command line contains ``text``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(") ", 1)[1][0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(entry))
+    return found
+
+
+def assert_gone(workdir: Path) -> None:
+    # The grandchild was in the trial's process group (and pid namespace under bubblewrap):
+    # it is gone. It is not our child, so it may take a moment for init to reap it.
     deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and _alive(grandchild):
+    while time.monotonic() < deadline and processes_mentioning(str(workdir)):
         time.sleep(0.05)
-    assert not _alive(grandchild)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().split(") ")[1][0] != "Z"
-    except FileNotFoundError:
-        return False
+    assert processes_mentioning(str(workdir)) == []
 
 
 def test_a_callback_raising_still_kills_the_trial(tmp_path: Path, still_works: None) -> None:
@@ -251,11 +266,7 @@ def test_a_callback_raising_still_kills_the_trial(tmp_path: Path, still_works: N
 
     with pytest.raises(ConnectionError):
         run_fault(tmp_path, "grandchild", on_heartbeat=heartbeat)
-    grandchild = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and _alive(grandchild):
-        time.sleep(0.05)
-    assert not _alive(grandchild)
+    assert_gone(tmp_path / "work")
 
 
 def test_secrets_in_the_parent_environment_do_not_reach_model_code(
@@ -283,6 +294,7 @@ def test_secrets_in_the_parent_environment_do_not_reach_model_code(
         "PYTHONUNBUFFERED", "PYTHONNOUSERSITE", "CUDA_VISIBLE_DEVICES", "OMP_NUM_THREADS",
         "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
         "LC_CTYPE",  # set by Python itself when it coerces the C locale
+        "PWD",  # set by bubblewrap's --chdir
     } | {k for k in env if k.startswith("LC_")}  # fmt: skip
 
 

@@ -1,5 +1,6 @@
 """One model with every misbehaviour, chosen by the ``fault`` knob (the runner tests run it
 with one fault per trial)."""
+
 import ctypes
 import json
 import os
@@ -12,10 +13,26 @@ import numpy as np
 from rafiki.model import BaseModel, CategoricalKnob, utils
 
 FAULTS = [
-    "raise", "sys_exit", "os_exit", "spin", "sleep", "allocate", "allocate_gradually",
-    "segfault", "print_flood", "grandchild", "env", "score_str", "score_nan", "params_object",
-    "params_list_value", "result_too_big", "result_forged_no_params", "destroy_raises",
-    "thread_left_running", "stderr_flood",
+    "raise",
+    "sys_exit",
+    "os_exit",
+    "spin",
+    "sleep",
+    "allocate",
+    "allocate_gradually",
+    "segfault",
+    "print_flood",
+    "grandchild",
+    "env",
+    "score_str",
+    "score_nan",
+    "params_object",
+    "params_list_value",
+    "result_too_big",
+    "result_forged_no_params",
+    "destroy_raises",
+    "thread_left_running",
+    "stderr_flood",
 ]
 
 
@@ -59,7 +76,11 @@ class Faulty(BaseModel):
             for _ in range(20 * 1024):  # 20 MB
                 sys.stderr.write(line)
         if fault == "grandchild":
-            child = subprocess.Popen(["sleep", "1000"])
+            # The working folder in its command line lets a test find it from outside a pid
+            # namespace (under bubblewrap the pid seen here means nothing outside).
+            child = subprocess.Popen(
+                [sys.executable, "-c", "import time; time.sleep(10**6)", os.getcwd()]
+            )
             with open("grandchild.pid", "w") as f:
                 f.write(str(child.pid))
             utils.logger.log("started a grandchild")

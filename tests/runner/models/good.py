@@ -1,4 +1,5 @@
 """A well-behaved model: logs a plot and metrics, uses shared params and train args."""
+
 import numpy as np
 
 from rafiki.model import BaseModel, FloatKnob, IntegerKnob, utils

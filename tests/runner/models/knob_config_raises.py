@@ -1,4 +1,4 @@
-from rafiki.model import BaseModel, IntegerKnob
+from rafiki.model import BaseModel
 
 
 class BadKnobs(BaseModel):

@@ -1,4 +1,5 @@
 """Sets its knobs itself, never calling BaseModel.__init__; returns a plain int score."""
+
 from rafiki.model import BaseModel, FixedKnob
 
 

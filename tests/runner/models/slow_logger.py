@@ -1,4 +1,5 @@
 """Logs a metric every 0.1 s for about 2 s (to see events arrive while it runs)."""
+
 import time
 
 from rafiki.model import BaseModel, FixedKnob, utils
