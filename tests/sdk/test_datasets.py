@@ -6,6 +6,7 @@ import hashlib
 import io
 import tempfile
 import wave
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -67,8 +68,8 @@ def test_image_loader_reads_digits_the_way_rafiki_model_files_do(
     assert list(private_tempdir.iterdir()) == [], "the extracted archive must be removed"
 
 
-def test_image_loader_resizes_and_converts_mode(examples: Examples) -> None:
-    path = examples["digits"]["val"]
+def test_image_loader_resizes_and_converts_mode(tmp_path: Path) -> None:
+    path = str(tiny_images_zip(tmp_path / "tiny.zip", [0, 1], size=(16, 16)))
 
     assert ImageFilesDataset(path, mode="L")[0][0].shape == (16, 16, 1)
     assert ImageFilesDataset(path, min_image_size=24)[0][0].shape == (24, 24, 3)
@@ -242,18 +243,18 @@ def test_audio_loader_extracts_into_the_given_folder(examples: Examples, tmp_pat
 
 
 def test_validates_every_example_dataset(examples: Examples) -> None:
-    digits = validate_dataset("IMAGE_CLASSIFICATION", examples["digits"]["train"])
+    digits = validate_dataset("IMAGE_CLASSIFICATION", examples["digits"]["val"])
     assert (
         digits["dataset_type"] == "IMAGE_FILES"
-        and digits["images"] == 1078
+        and digits["images"] == 359
         and digits["classes"] == 10
     )
     assert (
         digits["image_size"] == [16, 16]
         and digits["same_size"]
-        and sum(digits["class_counts"]) == 1078
+        and sum(digits["class_counts"]) == 359
     )
-    assert digits["modes"] == {"L": 1078} and digits["missing_classes"] == []
+    assert digits["modes"] == {"L": 359} and digits["missing_classes"] == []
 
     pos = validate_dataset("POS_TAGGING", examples["pos"]["val"])
     assert pos["sentences"] == 100 and pos["tags"]["tag"]["classes"] == 12
@@ -584,22 +585,34 @@ def test_validator_applies_archive_safety(tmp_path: Path, private_tempdir: Path)
 
 
 def test_pair_check_accepts_matching_image_datasets(examples: Examples) -> None:
-    train = validate_dataset("IMAGE_CLASSIFICATION", examples["digits"]["train"])
     val = validate_dataset("IMAGE_CLASSIFICATION", examples["digits"]["val"])
+    test = validate_dataset("IMAGE_CLASSIFICATION", examples["digits"]["test"])
 
-    validate_dataset_pair("IMAGE_CLASSIFICATION", train, val)
+    validate_dataset_pair("IMAGE_CLASSIFICATION", val, test)
 
 
-def test_pair_check_rejects_different_image_size(examples: Examples, tmp_path: Path) -> None:
-    train = validate_dataset("IMAGE_CLASSIFICATION", examples["digits"]["train"])
-    small = load_example("image_digits").build_digits(str(tmp_path), image_size=8)
-    val = validate_dataset("IMAGE_CLASSIFICATION", small["val"])
+def test_pair_check_rejects_different_image_size(tmp_path: Path) -> None:
+    train = validate_dataset(
+        "IMAGE_CLASSIFICATION", str(tiny_images_zip(tmp_path / "train.zip", [0, 1], (16, 16)))
+    )
+    val = validate_dataset(
+        "IMAGE_CLASSIFICATION", str(tiny_images_zip(tmp_path / "val.zip", [0, 1], (8, 8)))
+    )
+    mixed = image_zip(
+        tmp_path / "mixed.zip",
+        "path,class\na.png,0\nb.png,1\n",
+        {"a.png": png((16, 16)), "b.png": png((8, 8))},
+    )
 
     with pytest.raises(
         InvalidDatasetError,
-        match=r"training images \(digits_train\.zip\) are 16x16 .* validation images \(digits_val\.zip\) are 8x8",
+        match=r"training images \(train\.zip\) are 16x16 .* validation images \(val\.zip\) are 8x8",
     ):
         validate_dataset_pair("IMAGE_CLASSIFICATION", train, val)
+    with pytest.raises(InvalidDatasetError, match=r"\(mixed\.zip\) have several sizes: 16x16, 8x8"):
+        validate_dataset_pair(
+            "IMAGE_CLASSIFICATION", train, validate_dataset("IMAGE_CLASSIFICATION", str(mixed))
+        )
 
 
 def test_pair_check_rejects_different_number_of_classes(tmp_path: Path) -> None:
@@ -662,12 +675,12 @@ def test_example_builders_are_deterministic(examples: Examples, tmp_path: Path) 
 
 
 def test_example_splits_do_not_overlap(examples: Examples) -> None:
-    paths = {
-        split: set(ImageFilesDataset(path).paths) for split, path in examples["digits"].items()
-    }
-    assert (
-        not (paths["train"] & paths["val"])
-        and not (paths["train"] & paths["test"])
-        and not (paths["val"] & paths["test"])
-    )
+    paths = {}
+    for split, path in examples["digits"].items():
+        with zipfile.ZipFile(path) as zf:
+            paths[split] = {
+                line.split(",")[0] for line in zf.read("images.csv").decode().split()[1:]
+            }
+    assert not paths["train"] & paths["val"] and not paths["train"] & paths["test"]
+    assert not paths["val"] & paths["test"]
     assert sum(len(p) for p in paths.values()) == 1797
