@@ -6,9 +6,14 @@ has no child left (no zombie), and can run a good trial right after.
 
 from __future__ import annotations
 
+import dataclasses
+import errno
 import json
 import os
+import shutil
 import signal
+import socket
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,7 +22,7 @@ import pytest
 
 from rafiki.model.params import load_params
 from rafiki.runner import EndReason, Limits, TrialOutcome, run_trial
-from rafiki.runner.limits import ExitInfo, rafiki_root
+from rafiki.runner.limits import ExitInfo, bwrap_path, rafiki_root
 from rafiki.runner.supervise import EventTailer, _classify_signal
 
 MODELS = Path(__file__).parent / "models"
@@ -409,3 +414,70 @@ def test_params_round_trip_through_the_runner(tmp_path: Path) -> None:
     params = load_params(outcome.params_path)
     assert isinstance(params["w"], np.ndarray) and params["w"].dtype == np.float64
     assert params["w"].tolist() == [1.0, 1.0, 1.0]
+
+
+# --- the sandbox --------------------------------------------------------------------------
+
+SANDBOXES = [
+    "none",
+    pytest.param(
+        "bwrap",
+        marks=pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap not installed/usable"),
+    ),
+]
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_end_reasons_are_the_same_with_and_without_bubblewrap(
+    tmp_path: Path, still_works: None, sandbox: str
+) -> None:
+    limits = dataclasses.replace(FAST, sandbox=sandbox, cpu_seconds=2)
+    cases = {
+        "segfault": ("ERRORED", "SIGNAL"),
+        "sys_exit": ("ERRORED", "NO_RESULT"),
+        "spin": ("ERRORED", "CPU_LIMIT"),
+        "raise": ("ERRORED", "ERROR"),
+        "env": ("COMPLETED", "COMPLETED"),
+    }
+    for fault, expected in cases.items():
+        outcome = run_fault(tmp_path / fault, fault, limits)
+        assert (outcome.status, outcome.end_reason) == expected, (fault, outcome)
+    stop_work = tmp_path / "stop"
+    outcome = run_fault(
+        stop_work, "grandchild", limits,
+        should_stop=lambda: (stop_work / "work" / "grandchild.pid").exists(),
+    )  # fmt: skip
+    assert (outcome.status, outcome.end_reason) == ("STOPPED", "STOPPED")
+    assert_gone(stop_work / "work")
+
+
+@pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap not installed/usable")
+def test_bubblewrap_confines_network_filesystem_and_tmp(tmp_path: Path, still_works: None) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    parent_tmp = tempfile.NamedTemporaryFile(prefix="rafiki-parent-")  # noqa: SIM115
+    # Outside /tmp (which is private in the sandbox), so that only read-only-ness stops it.
+    read_only_dir = Path(tempfile.mkdtemp(prefix="rafiki-test-", dir="/var/tmp"))
+    try:
+        batches: list[list[dict]] = []
+        spec = make_spec(
+            tmp_path, "faults.py", "Faulty", {"fault": "sandbox_probe"},
+            train_args={
+                "port": listener.getsockname()[1], "parent_tmp_file": parent_tmp.name,
+                "read_only_dir": str(read_only_dir),
+            },
+        )  # fmt: skip
+        limits = dataclasses.replace(FAST, sandbox="bwrap")
+        outcome = run_trial(spec, str(tmp_path / "work"), limits, on_events=batches.append)
+        written = (read_only_dir / "written-by-model").exists()
+    finally:
+        listener.close()
+        parent_tmp.close()
+        shutil.rmtree(read_only_dir, ignore_errors=True)
+    assert outcome.status == "COMPLETED", outcome
+    probe = next(e["message"] for e in events_of(batches) if e["message"].startswith("PROBE "))
+    found = json.loads(probe[6:])
+    assert found["connect"] != "ok"  # its own network namespace: the host is unreachable
+    assert found["parent_tmp_visible"] is False  # a private /tmp
+    assert found["write_outside"] == errno.EROFS  # the system is read-only
+    assert found["write_tmpdir"] == "ok"
+    assert not written

@@ -33,6 +33,7 @@ FAULTS = [
     "destroy_raises",
     "thread_left_running",
     "stderr_flood",
+    "sandbox_probe",
 ]
 
 
@@ -95,6 +96,8 @@ class Faulty(BaseModel):
             with open("result.json", "w") as f:
                 f.write('{"status": "COMPLETED", "score": 1.0}')
             os._exit(0)
+        if fault == "sandbox_probe":
+            utils.logger.log("PROBE " + json.dumps(_probe(**kwargs)))
         if fault == "thread_left_running":
             import threading
 
@@ -123,3 +126,26 @@ class Faulty(BaseModel):
     def destroy(self):
         if self.fault == "destroy_raises":
             raise RuntimeError("could not release the session")
+
+
+def _probe(port, parent_tmp_file, read_only_dir):
+    """What the sandbox lets model code do (reported, not asserted, here)."""
+    import socket
+
+    found = {}
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()
+        found["connect"] = "ok"
+    except OSError as e:
+        found["connect"] = type(e).__name__
+    found["parent_tmp_visible"] = os.path.exists(parent_tmp_file)
+    try:
+        with open(os.path.join(read_only_dir, "written-by-model"), "w"):
+            pass
+        found["write_outside"] = "ok"
+    except OSError as e:
+        found["write_outside"] = e.errno
+    with open(os.path.join(os.environ["TMPDIR"], "scratch"), "w") as f:
+        f.write("temporary files go to the working folder")
+    found["write_tmpdir"] = "ok"
+    return found
