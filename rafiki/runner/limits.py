@@ -8,6 +8,7 @@ that importing it in a Celery worker costs nothing.
 
 from __future__ import annotations
 
+import ctypes
 import errno
 import functools
 import os
@@ -144,12 +145,33 @@ def rlimits(limits: Limits) -> list[tuple[int, tuple[int, int]]]:
     return out
 
 
+_PR_SET_PDEATHSIG = 1
+
+
+@functools.lru_cache(maxsize=1)
+def _prctl() -> Callable[..., int] | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
 def _preexec(pairs: Sequence[tuple[int, tuple[int, int]]]) -> Callable[[], None]:
-    # Runs between fork and exec: nothing but setrlimit calls (no imports, no locks), which is
-    # what keeps preexec_fn safe enough in a threaded parent.
+    # Runs between fork and exec: setrlimit calls and one prctl, all resolved before the fork
+    # (no imports, no locks), which is what keeps preexec_fn safe enough in a threaded parent.
+    prctl = _prctl()
+    parent = os.getpid()
+    kill = int(signal.SIGKILL)
+
     def apply() -> None:
         for res, values in pairs:
             resource.setrlimit(res, values)
+        if prctl is not None:
+            # If the worker dies (kill -9, a Celery hard time limit) the trial dies with it
+            # instead of running on unsupervised; the reconciler re-runs the trial.
+            prctl(_PR_SET_PDEATHSIG, kill, 0, 0, 0)
+            if os.getppid() != parent:  # the parent died before prctl took effect
+                os._exit(1)
 
     return apply
 

@@ -275,6 +275,7 @@ def run_trial(
     trial's process group is killed and the exception propagates.
     """
     limits = limits or Limits()
+    poll_interval = max(limits.poll_interval, 0.05)
     workdir = os.path.realpath(workdir)
     os.makedirs(workdir, exist_ok=True)
     spec = _prepare(spec, workdir)
@@ -296,7 +297,7 @@ def run_trial(
     )
     try:
         deadline = proc.started + limits.wall_seconds
-        next_tick = proc.started + limits.poll_interval
+        next_tick = proc.started + poll_interval
         kill_at: float | None = None
         while True:
             now = time.monotonic()
@@ -311,7 +312,7 @@ def run_trial(
                 proc.killpg(signal.SIGKILL)
                 kill_at = None
             if now >= next_tick:
-                next_tick = now + limits.poll_interval
+                next_tick = now + poll_interval
                 peak_vm = proc.peak_virtual_mb() or peak_vm
                 batch = tailer.read()
                 if batch:

@@ -13,6 +13,8 @@ import os
 import shutil
 import signal
 import socket
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -481,3 +483,37 @@ def test_bubblewrap_confines_network_filesystem_and_tmp(tmp_path: Path, still_wo
     assert found["write_outside"] == errno.EROFS  # the system is read-only
     assert found["write_tmpdir"] == "ok"
     assert not written
+
+
+WORKER = """
+import sys
+from rafiki.runner import Limits, run_trial
+spec, workdir, sandbox = sys.argv[1], sys.argv[2], sys.argv[3]
+import json
+run_trial(json.loads(spec), workdir, Limits(wall_seconds=60, memory_mb=768, sandbox=sandbox))
+"""
+
+
+@pytest.mark.parametrize("sandbox", SANDBOXES)
+def test_the_trial_dies_with_a_killed_worker(tmp_path: Path, sandbox: str) -> None:
+    # A worker killed with SIGKILL cannot clean up: the trial must not run on unsupervised.
+    spec = make_spec(tmp_path, "faults.py", "Faulty", {"fault": "sleep"})
+    work = tmp_path / "work"
+    worker = subprocess.Popen(
+        [sys.executable, "-c", WORKER, json.dumps(spec), str(work), sandbox],
+        env={**os.environ, "PYTHONPATH": rafiki_root()},
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while not processes_mentioning(str(work)) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert processes_mentioning(str(work)), "the trial never started"
+        time.sleep(0.5)
+    finally:
+        worker.kill()
+        worker.wait()
+    try:
+        assert_gone(work)
+    finally:
+        for pid in processes_mentioning(str(work)):  # only when the test failed
+            os.kill(pid, signal.SIGKILL)
