@@ -4,6 +4,17 @@ never leaves a stray process or a zombie behind.
 
 Used by ``supervise`` (trials) and ``inspect`` (model-file checks). Standard library only, so
 that importing it in a Celery worker costs nothing.
+
+What it does not cover, and why:
+
+- RLIMIT_NPROC counts every process of the user, not of the trial, so it is not set; a fork
+  bomb is stopped by bubblewrap's pid namespace and by the memory limit, not by a count.
+- RLIMIT_AS and RLIMIT_CPU are per process: a model that forks gets the same allowance again
+  in each child. Without bubblewrap, a process that calls setsid() leaves the trial's process
+  group and outlives it; with bubblewrap the pid namespace ends with the trial.
+- RLIMIT_FSIZE caps each file, not the folder: many large files can still fill a disk.
+- Under bubblewrap the exit status of a child killed by signal N is 128 + N, so a model that
+  calls ``sys.exit(139)`` reads as SIGSEGV there.
 """
 
 from __future__ import annotations
