@@ -118,8 +118,11 @@ def drive(job: TrainJob, *, max_runs: int = 50) -> TrainJob:
 
 
 @pytest.fixture(autouse=True)
-def _private_files(settings, tmp_path: Path) -> Path:
-    """Each test gets its own file storage and worker folder (nothing leaks between tests)."""
+def _private_files(request: pytest.FixtureRequest, settings, tmp_path: Path) -> Path:
+    """Each test gets its own file storage and worker folder (nothing leaks between tests).
+    End-to-end tests keep the data folder's storage, which their worker processes share."""
+    if request.node.get_closest_marker("e2e"):
+        return Path(settings.MEDIA_ROOT)
     files = tmp_path / "files"
     settings.STORAGES = {
         **settings.STORAGES,
