@@ -64,7 +64,9 @@ def inspect_model_file(
         raise ModelInspectionError(f"{class_name!r} is not a valid Python class name")
     if isinstance(file_bytes, str):
         file_bytes = file_bytes.encode("utf-8")
-    limits = limits or Limits(wall_seconds=timeout, memory_mb=2048, file_size_mb=64)
+    # The trial's memory default: a file importing a big framework at the top must pass here
+    # if it can train at all.
+    limits = limits or Limits(wall_seconds=timeout, file_size_mb=64)
     with tempfile.TemporaryDirectory(prefix="rafiki-inspect-", ignore_cleanup_errors=True) as d:
         with open(os.path.join(d, _MODEL_FILE), "wb") as f:
             f.write(file_bytes)

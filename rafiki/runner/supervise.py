@@ -13,7 +13,8 @@ End reasons (``TrialOutcome.end_reason``):
 - ``CPU_LIMIT``: killed by SIGXCPU, or by SIGKILL after using its RLIMIT_CPU seconds.
 - ``OUT_OF_MEMORY``: a ``MemoryError`` (RLIMIT_AS makes allocations fail), or death by
   SIGKILL/SIGSEGV/SIGABRT/SIGBUS with evidence of memory exhaustion: a peak address space or
-  RSS within 10% of ``memory_mb``, or stderr naming a failed allocation. A native library that
+  RSS within 10% of ``memory_mb`` (with ``memory_mb=None``: an RSS over half the machine's
+  memory, the OOM killer's doing), or stderr naming a failed allocation. A native library that
   dereferences a failed malloc far below the limit is indistinguishable from any segfault and
   ends as ``SIGNAL``.
 - ``SIGNAL``: killed by a signal the trial did not get from us; ``error`` names it.
@@ -446,9 +447,18 @@ def _classify_signal(
 
 def _near_memory_limit(limits: Limits, exit_info: ExitInfo, peak_vm: float | None) -> bool:
     if limits.memory_mb is None:
-        return False
+        # No RLIMIT_AS (GPU trials): the kernel's OOM killer is what ends a trial that takes
+        # most of the machine's memory; the address space means nothing there, RSS does.
+        return exit_info.max_rss_mb >= 0.5 * _physical_memory_mb()
     peak = max(exit_info.max_rss_mb, peak_vm or 0.0)
     return peak >= 0.9 * limits.memory_mb
+
+
+def _physical_memory_mb() -> float:
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") / (1024 * 1024)
+    except (ValueError, OSError):
+        return float("inf")
 
 
 def _mentions_memory(text: str) -> bool:

@@ -407,6 +407,11 @@ def test_a_kill_near_the_memory_limit_is_out_of_memory() -> None:
     assert _classify_signal(9, limits, outcome, low, None, ended).end_reason == "SIGNAL"
     assert _classify_signal(9, limits, outcome, low, 990.0, ended).end_reason == "OUT_OF_MEMORY"
     assert "SIGKILL" in _classify_signal(9, limits, outcome, low, None, ended).error
+    # Without an address-space limit (GPU trials) only an RSS near the machine's memory counts.
+    no_limit = Limits(memory_mb=None)
+    huge = ExitInfo(returncode=-9, cpu_seconds=1.0, max_rss_mb=10**9)
+    assert _classify_signal(9, no_limit, outcome, huge, None, ended).end_reason == "OUT_OF_MEMORY"
+    assert _classify_signal(9, no_limit, outcome, high, None, ended).end_reason == "SIGNAL"
     assert EndReason.OUT_OF_MEMORY == "OUT_OF_MEMORY"
 
 
