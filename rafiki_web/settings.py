@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "apps.models",
     "apps.datasets",
     "apps.trials",
+    "apps.dashboard",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +138,9 @@ DATABASES = {"default": _database()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+LOGIN_URL = "login"
+LOGIN_REDIRECT_URL = "home"
+LOGOUT_REDIRECT_URL = "login"
 AUTH_PASSWORD_VALIDATORS: list[dict] = []  # the superadmin default `rafiki` must be accepted
 SUPERADMIN_EMAIL = "superadmin@rafiki"
 

@@ -20,3 +20,8 @@ def model_template_list_available(*, user: User, task: str | None = None) -> Que
 
 def model_template_is_usable_by(*, template: ModelTemplate, user: User) -> bool:
     return template.owner_id == user.pk or template.access_right == ModelTemplate.AccessRight.PUBLIC
+
+
+def model_template_tasks(*, user: User) -> list[str]:
+    """The tasks of the models the user can use, sorted (for the task filter)."""
+    return sorted(set(model_template_list_available(user=user).values_list("task", flat=True)))

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+import json
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, DurationField, ExpressionWrapper, F, QuerySet, TextField
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.trials.models import TrainJob, Trial, TrialLog
@@ -39,3 +45,167 @@ def trial_list_best(*, job: TrainJob, max_count: int = 2) -> QuerySet[Trial]:
 def trial_log_rows(*, trial: Trial, after_id: int = 0, limit: int = 1000) -> list[TrialLog]:
     """Log rows of a trial with id > ``after_id``, oldest first (the live view's cursor)."""
     return list(TrialLog.objects.filter(trial=trial, id__gt=after_id).order_by("id")[:limit])
+
+
+# --- pages (the dashboard) --------------------------------------------------------------------
+
+
+def train_job_list_recent(*, user: User) -> QuerySet[TrainJob]:
+    """The user's jobs, newest first."""
+    return TrainJob.objects.filter(owner=user).order_by("-datetime_started", "-id")
+
+
+def train_job_list_active(*, user: User) -> QuerySet[TrainJob]:
+    return train_job_list_recent(user=user).filter(status__in=TrainJob.ACTIVE_STATES)
+
+
+def train_job_progress(*, job: TrainJob, now: datetime | None = None) -> dict[str, Any]:
+    """Trial counts by status, trials done of the budget (None when unlimited), and time used
+    of TIME_HOURS, as fractions for progress bars."""
+    counts = dict(job.trials.values_list("status").annotate(n=Count("id")).order_by())
+    done = counts.get(Trial.Status.COMPLETED, 0) + counts.get(Trial.Status.ERRORED, 0)
+    models = job.sub_jobs.count()
+    budget_trials = job.model_trial_count * models if job.model_trial_count != -1 else None
+    end = job.datetime_stopped or now or timezone.now()
+    used_seconds = max(0.0, (end - job.datetime_started).total_seconds())
+    budget_seconds = job.time_hours * 3600
+    return {
+        "counts": {status: counts.get(status, 0) for status in Trial.Status.values},
+        "total": sum(counts.values()),
+        "done": done,
+        "models": models,
+        "budget_trials": budget_trials,
+        "trials_fraction": min(1.0, done / budget_trials) if budget_trials else None,
+        "used_seconds": used_seconds,
+        "budget_seconds": budget_seconds,
+        "time_fraction": min(1.0, used_seconds / budget_seconds) if budget_seconds else 1.0,
+    }
+
+
+_TRIAL_SORTS = {
+    "number": ("number",),
+    "model": ("sub_job__model__name", "number"),
+    "status": ("status", "number"),
+    "score": (F("score").asc(nulls_first=True), "number"),
+    "duration": (F("duration").asc(nulls_first=True), "number"),
+}
+
+
+def trial_list_sorted(*, job: TrainJob, sort: str = "number") -> QuerySet[Trial]:
+    """The job's trials for the trials table, sorted by ``sort`` (number, model, status, score,
+    duration; a leading "-" reverses). Unknown sorts fall back to number."""
+    descending = sort.startswith("-")
+    key = sort.lstrip("-")
+    order = _TRIAL_SORTS.get(key, _TRIAL_SORTS["number"])
+    if descending:
+        order = tuple(
+            (o.copy().reverse_ordering() if hasattr(o, "reverse_ordering") else f"-{o}") for o in order
+        )
+    qs = (
+        job.trials.select_related("sub_job__model")
+        .defer("proposal", "stdout_tail", "stderr_tail", "traceback")
+        .annotate(duration=ExpressionWrapper(F("datetime_stopped") - F("datetime_started"), output_field=DurationField()))
+    )
+    return qs.order_by(*order)
+
+
+def train_job_score_points(*, job: TrainJob) -> list[tuple[datetime, float, int]]:
+    """(stopped at, score, trial number) of every completed trial, in the order they ended."""
+    return list(
+        job.trials.filter(status=Trial.Status.COMPLETED, score__isnull=False)
+        .order_by("datetime_stopped", "number")
+        .values_list("datetime_stopped", "score", "number")
+    )
+
+
+def train_job_knob_rows(*, job: TrainJob, limit: int = 1500, keep_best: int = 100) -> list[tuple[int, dict, float]]:
+    """(number, knobs, score) of completed trials for the knobs-vs-score chart: all of them up
+    to ``limit``; beyond it the ``keep_best`` best plus an even sample of the rest."""
+    completed = job.trials.filter(status=Trial.Status.COMPLETED, score__isnull=False)
+    total = completed.count()
+    if total <= limit:
+        return list(completed.order_by("number").values_list("number", "knobs", "score"))
+    best = list(completed.order_by("-score", "number").values_list("number", flat=True)[:keep_best])
+    numbers = list(completed.order_by("number").values_list("number", flat=True))
+    step = len(numbers) / (limit - keep_best)
+    sample = {numbers[int(i * step)] for i in range(limit - keep_best)}
+    chosen = sample | set(best)
+    return list(
+        completed.filter(number__in=chosen).order_by("number").values_list("number", "knobs", "score")
+    )
+
+
+def trial_list_recent(*, user: User, limit: int = 10) -> list[Trial]:
+    """The user's most recently started or finished trials (home page)."""
+    return list(
+        Trial.objects.filter(job__owner=user)
+        .exclude(datetime_started__isnull=True)
+        .select_related("job", "sub_job__model")
+        .defer("proposal", "stdout_tail", "stderr_tail", "traceback")
+        .order_by("-datetime_started", "-id")[:limit]
+    )
+
+
+def trial_log_last_id(*, trial: Trial) -> int:
+    """The id of the trial's newest log row (0 when none): the live view's first cursor."""
+    last = TrialLog.objects.filter(trial=trial).order_by("-id").values_list("id", flat=True).first()
+    return last or 0
+
+
+def trial_messages_before(*, trial: Trial, before_id: int, limit: int = 200) -> list[TrialLog]:
+    """The ``limit`` newest MESSAGE rows with id < ``before_id``, oldest first (the log tail,
+    and "older" pages of it)."""
+    rows = list(
+        TrialLog.objects.filter(trial=trial, type=TrialLog.Type.MESSAGE, id__lt=before_id)
+        .order_by("-id")[:limit]
+    )
+    rows.reverse()
+    return rows
+
+
+def trial_plot_definitions(*, trial: Trial, up_to_id: int | None = None) -> list[dict[str, Any]]:
+    """The plots the model defined (``define_plot``), in order, later duplicates dropped."""
+    qs = TrialLog.objects.filter(trial=trial, type=TrialLog.Type.PLOT)
+    if up_to_id is not None:
+        qs = qs.filter(id__lte=up_to_id)
+    seen: set[str] = set()
+    plots = []
+    for payload in qs.order_by("id").values_list("payload", flat=True):
+        key = json.dumps(payload, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            plots.append(payload)
+    return plots
+
+
+def trial_metric_rows(
+    *, trial: Trial, after_id: int = 0, up_to_id: int | None = None
+) -> list[tuple[datetime, dict[str, Any]]]:
+    """(time, {metric: value}) of the trial's METRICS rows with ``after_id`` < id <= ``up_to_id``,
+    in log order. The payloads are fetched as text and decoded in one go: one JSON decode per
+    row through the ORM costs several times more on a 50,000-row trial."""
+    qs = TrialLog.objects.filter(trial=trial, type=TrialLog.Type.METRICS, id__gt=after_id)
+    if up_to_id is not None:
+        qs = qs.filter(id__lte=up_to_id)
+    rows = list(qs.order_by("id").values_list("time", Cast("payload", TextField())))
+    if not rows:
+        return []
+    payloads = json.loads("[" + ",".join(text for _, text in rows) + "]")
+    return [(time, payload) for (time, _), payload in zip(rows, payloads)]
+
+
+def trial_params_pickled(*, trial: Trial) -> bytes:
+    """The trial's parameters as the pickled dict that the original Rafiki client unpickles.
+    Stored parameters are never pickles; this one is made from the safe format on the way out."""
+    import os
+    import pickle
+    import tempfile
+
+    from rafiki.model.params import load_params
+
+    with trial.params_file.open("rb") as source, tempfile.NamedTemporaryFile(suffix=".rafiki") as copy:
+        for chunk in iter(lambda: source.read(1024 * 1024), b""):
+            copy.write(chunk)
+        copy.flush()
+        params = load_params(copy.name, max_bytes=os.path.getsize(copy.name))
+    return pickle.dumps(params, protocol=4)
