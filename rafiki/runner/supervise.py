@@ -241,6 +241,7 @@ def _prepare(spec: dict, workdir: str) -> dict:
         raise ValueError(f"trial spec lacks {', '.join(missing)}")
     # A retry may reuse the folder: outputs of an earlier attempt must not count for this one.
     for key in _SPEC_PATH_KEYS:
+        os.makedirs(os.path.dirname(spec[key]), exist_ok=True)  # bubblewrap binds need them
         for path in (spec[key], spec[key] + ".tmp", spec[key] + ".partial"):
             try:
                 os.unlink(path)
