@@ -1,0 +1,296 @@
+"""Pages for train jobs and trials: list, create, job detail with charts, trial detail with
+its live log and one chart per plot the model defined, downloads."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from apps.accounts.models import User
+from apps.dashboard.access import member_required
+from apps.datasets.selectors import dataset_list
+from apps.models.selectors import model_template_list_available
+from apps.trials import charts
+from apps.trials.forms import TrainJobForm
+from apps.trials.models import TrainJob, Trial
+from apps.trials.selectors import (
+    train_job_knob_rows,
+    train_job_list_recent,
+    train_job_progress,
+    train_job_score_points,
+    trial_list_best,
+    trial_list_sorted,
+    trial_log_last_id,
+    trial_log_rows,
+    trial_messages_before,
+    trial_metric_rows,
+    trial_params_pickled,
+    trial_plot_definitions,
+)
+from apps.trials.services import train_job_create, train_job_stop
+
+TRIALS_PER_PAGE = 50
+#: MESSAGE rows shown on the trial page at first, and fetched per "older" click.
+LOG_TAIL = 200
+#: Log rows handed to the live view per poll; it polls again at once while more are waiting.
+LIVE_BATCH = 2000
+
+
+def _get_job_for_user(user: User, job_id: int) -> TrainJob:
+    """The user's own job; 404 for anyone else's."""
+    job = TrainJob.objects.filter(pk=job_id, owner=user).select_related("train_dataset", "val_dataset").first()
+    if job is None:
+        raise Http404("No such train job")
+    return job
+
+
+def _get_trial_for_user(user: User, trial_id: int) -> Trial:
+    """A trial of one of the user's jobs; 404 for anyone else's."""
+    trial = (
+        Trial.objects.filter(pk=trial_id, job__owner=user)
+        .select_related("job", "sub_job__model")
+        .first()
+    )
+    if trial is None:
+        raise Http404("No such trial")
+    return trial
+
+
+# --- jobs -----------------------------------------------------------------------------------
+
+
+@member_required
+def job_list(request: HttpRequest) -> HttpResponse:
+    page = Paginator(train_job_list_recent(user=request.user), 30).get_page(request.GET.get("page"))
+    rows = [{"job": job, "progress": train_job_progress(job=job)} for job in page]
+    return render(request, "trials/job_list.html", {"page_obj": page, "rows": rows})
+
+
+@member_required
+def job_create(request: HttpRequest) -> HttpResponse:
+    datasets = dataset_list(user=request.user).order_by("task", "name")
+    models = model_template_list_available(user=request.user).order_by("task", "name")
+    initial = {
+        "task": request.GET.get("task") or _guess_task(datasets, models),
+        "train_dataset": request.GET.get("train_dataset"),
+        "models": request.GET.getlist("model"),
+        "app": request.GET.get("app", ""),
+    }
+    form = TrainJobForm(initial=initial, datasets=datasets, models=models)
+    if request.method == "POST":
+        form = TrainJobForm(request.POST, datasets=datasets, models=models)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                job = train_job_create(
+                    owner=request.user,
+                    app=data["app"],
+                    task=data["task"],
+                    train_dataset=data["train_dataset"],
+                    val_dataset=data["val_dataset"],
+                    models=list(data["models"]),
+                    budget=form.budget(),
+                    train_args=data["train_args"],
+                )
+            except ValidationError as exc:
+                form.add_error(None, " ".join(exc.messages))
+            else:
+                messages.success(request, f"Train job {job.app} v{job.app_version} created: its first trials are queued.")
+                return redirect("trials:job_detail", job_id=job.pk)
+    return render(
+        request,
+        "trials/job_create.html",
+        {"form": form, "has_datasets": datasets.exists(), "has_models": models.exists()},
+    )
+
+
+def _guess_task(datasets, models) -> str | None:
+    """The task of the newest dataset that has a model, so the form starts on something usable."""
+    model_tasks = set(models.values_list("task", flat=True))
+    for task in datasets.order_by("-datetime_created").values_list("task", flat=True)[:50]:
+        if task in model_tasks:
+            return task
+    return None
+
+
+@member_required
+def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _get_job_for_user(request.user, job_id)
+    sort = request.GET.get("sort", "number")
+    page = Paginator(trial_list_sorted(job=job, sort=sort), TRIALS_PER_PAGE).get_page(request.GET.get("page"))
+    best = trial_list_best(job=job, max_count=1).filter(is_params_saved=True).first()
+    points = train_job_score_points(job=job)
+    knobs_figure = charts.knobs_figure(train_job_knob_rows(job=job))
+    context = {
+        "job": job,
+        "progress": train_job_progress(job=job),
+        "page_obj": page,
+        "sort": sort,
+        "best": best,
+        "sub_jobs": list(job.sub_jobs.select_related("model")),
+        "score_figure": charts.best_score_figure(points) if points else None,
+        "knobs_figure": knobs_figure,
+        "cpu_note": job.note or ("Trials run on CPU (GPU_COUNT is 0)." if job.gpu_count == 0 else ""),
+    }
+    return render(request, "trials/job_detail.html", context)
+
+
+@member_required
+def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The job page's status and progress block, polled while the job is active."""
+    job = _get_job_for_user(request.user, job_id)
+    html = render_to_string(
+        "trials/_job_status.html", {"job": job, "progress": train_job_progress(job=job)}, request=request
+    )
+    return JsonResponse({"html": html, "final": job.is_final})
+
+
+@require_POST
+@member_required
+def job_stop(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _get_job_for_user(request.user, job_id)
+    if job.is_final:
+        messages.info(request, f"{job} had already ended ({job.status}).")
+    else:
+        train_job_stop(job=job)
+        messages.success(request, f"Stopped {job}: pending trials are cancelled, running ones end within seconds.")
+    return redirect("trials:job_detail", job_id=job.pk)
+
+
+@member_required
+def job_best_params(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _get_job_for_user(request.user, job_id)
+    best = trial_list_best(job=job, max_count=1).filter(is_params_saved=True).first()
+    if best is None:
+        raise Http404("No trial of this job has saved parameters yet")
+    return _params_response(best)
+
+
+# --- trials ---------------------------------------------------------------------------------
+
+
+@member_required
+def trial_detail(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = _get_trial_for_user(request.user, trial_id)
+    cursor = trial_log_last_id(trial=trial)
+    plots = trial_plot_definitions(trial=trial, up_to_id=cursor)
+    rows = trial_metric_rows(trial=trial, up_to_id=cursor) if plots else []
+    figures = [charts.plot_figure(plot, rows) for plot in plots]
+    log_rows = trial_messages_before(trial=trial, before_id=cursor + 1, limit=LOG_TAIL)
+    model = trial.sub_job.model
+    return render(
+        request,
+        "trials/trial_detail.html",
+        {
+            "trial": trial,
+            "job": trial.job,
+            "model": model,
+            "can_download_model": model.owner_id == request.user.pk,
+            "figures": figures,
+            "plots": plots,
+            "log_rows": log_rows,
+            "has_older": len(log_rows) == LOG_TAIL,
+            "live": {
+                "cursor": cursor,
+                "final": trial.is_final,
+                "plots": [charts.plot_key(p) for p in plots],
+                "live_url": reverse("trials:trial_live", args=[trial.pk]),
+                "older_url": reverse("trials:trial_log", args=[trial.pk]),
+                "oldest": log_rows[0].id if log_rows else cursor + 1,
+            },
+        },
+    )
+
+
+@member_required
+def trial_live(request: HttpRequest, trial_id: int) -> JsonResponse:
+    """What happened since ``after``: new message rows (HTML), new points for each drawn chart,
+    figures for plots defined since, and the status block. ``plots`` is how many charts the
+    page has drawn."""
+    trial = _get_trial_for_user(request.user, trial_id)
+    after = _int_arg(request, "after", 0)
+    drawn = _int_arg(request, "plots", 0)
+    rows = trial_log_rows(trial=trial, after_id=after, limit=LIVE_BATCH)
+    cursor = rows[-1].id if rows else after
+    messages_rows = [r for r in rows if r.type == "MESSAGE"]
+    metric_rows = [(r.time, r.payload) for r in rows if r.type == "METRICS"]
+    new_plot_defs = any(r.type == "PLOT" for r in rows)
+    plots = trial_plot_definitions(trial=trial, up_to_id=cursor) if (new_plot_defs or drawn) else []
+    old_plots, new_plots = plots[:drawn], plots[drawn:]
+    new_figures = []
+    if new_plots:  # a new chart gets every point so far, not just this batch's
+        all_rows = trial_metric_rows(trial=trial, up_to_id=cursor)
+        new_figures = [charts.plot_figure(p, all_rows) for p in new_plots]
+    html = render_to_string("trials/_log_rows.html", {"log_rows": messages_rows})
+    trial.refresh_from_db()
+    status_html = render_to_string("trials/_trial_status.html", {"trial": trial}, request=request)
+    return JsonResponse(
+        {
+            "cursor": cursor,
+            "more": len(rows) == LIVE_BATCH,
+            "final": trial.is_final,
+            "messages_html": html if messages_rows else "",
+            "extend": charts.plot_extensions(old_plots, metric_rows) if metric_rows else [],
+            "new_figures": new_figures,
+            "status_html": status_html,
+        }
+    )
+
+
+@member_required
+def trial_log_older(request: HttpRequest, trial_id: int) -> JsonResponse:
+    """Older message rows on demand: the LOG_TAIL rows before ``before``."""
+    trial = _get_trial_for_user(request.user, trial_id)
+    before = _int_arg(request, "before", 0)
+    rows = trial_messages_before(trial=trial, before_id=before, limit=LOG_TAIL)
+    return JsonResponse(
+        {
+            "html": render_to_string("trials/_log_rows.html", {"log_rows": rows}),
+            "oldest": rows[0].id if rows else before,
+            "has_older": len(rows) == LOG_TAIL,
+        }
+    )
+
+
+@member_required
+def trial_params(request: HttpRequest, trial_id: int) -> HttpResponse:
+    return _params_response(_get_trial_for_user(request.user, trial_id))
+
+
+@member_required
+def trial_params_pickle(request: HttpRequest, trial_id: int) -> HttpResponse:
+    trial = _get_trial_for_user(request.user, trial_id)
+    if not trial.is_params_saved:
+        raise Http404("This trial saved no parameters")
+    response = HttpResponse(trial_params_pickled(trial=trial), content_type="application/octet-stream")
+    response["Content-Disposition"] = f'attachment; filename="{_params_name(trial)}.pickle"'
+    return response
+
+
+def _params_name(trial: Trial) -> str:
+    safe_app = "".join(c if c.isalnum() or c in "-_" else "_" for c in trial.job.app)
+    return f"{safe_app}-v{trial.job.app_version}-trial-{trial.number}-params"
+
+
+def _params_response(trial: Trial) -> HttpResponse:
+    if not trial.is_params_saved or not trial.params_file:
+        raise Http404("This trial saved no parameters")
+    return FileResponse(
+        trial.params_file.open("rb"),
+        as_attachment=True,
+        filename=f"{_params_name(trial)}.rafiki",
+        content_type="application/octet-stream",
+    )
+
+
+def _int_arg(request: HttpRequest, name: str, default: int) -> int:
+    try:
+        return max(0, int(request.GET.get(name, default)))
+    except (TypeError, ValueError):
+        return default
