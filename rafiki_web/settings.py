@@ -71,6 +71,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "apps.api",
     "apps.accounts",
     "apps.models",
     "apps.datasets",
@@ -89,7 +91,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
-ROOT_URLCONF = "rafiki_web.urls"
+#: `apps.compat.urls` for the process serving the Rafiki-compatible admin API on ADMIN_PORT
+#: (scripts/run.py starts it so); the dashboard and `/api/` otherwise.
+ROOT_URLCONF = env_str("ROOT_URLCONF", "rafiki_web.urls")
 WSGI_APPLICATION = "rafiki_web.wsgi.application"
 
 TEMPLATES = [
@@ -259,7 +263,52 @@ CELERY_BEAT_SCHEDULE = {
     },
 }
 
-REST_FRAMEWORK = {"DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema"}
+# --- HTTP API (`/api/` and the Rafiki-compatible admin API on ADMIN_PORT) -----------------
+
+#: Lifetime of a Bearer token from `POST /tokens` or `POST /api/tokens/`, in hours.
+API_TOKEN_HOURS = env_float("API_TOKEN_HOURS", 1.0, minimum=0.01)
+#: Login attempts allowed per client address (DRF rate: "<n>/<second|minute|hour|day>").
+LOGIN_THROTTLE_RATE = env_str("LOGIN_THROTTLE_RATE", "10/minute")
+
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apps.api.authentication.BearerTokenAuthentication",
+        "apps.api.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.api.permissions.HasRole"],
+    "DEFAULT_PAGINATION_CLASS": "apps.api.pagination.Pagination",
+    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "apps.api.errors.exception_handler",
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "apps.api.negotiation.LenientContentNegotiation",
+    "DEFAULT_THROTTLE_RATES": {"login": LOGIN_THROTTLE_RATE},
+    # `?format=` is a parameter of Rafiki's /trials/{id}/parameters, not a renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Rafiki Web API",
+    "DESCRIPTION": (
+        "Models, datasets, train jobs and trials. Authenticate with `Authorization: Bearer "
+        "<token>` (from `POST /api/tokens/`) or with the dashboard's session (send the CSRF "
+        "token on writes). Errors answer `{\"error\": \"<Name>\", \"detail\": \"...\"}`."
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "PATH_CONVERTER_OVERRIDES": {"id": int, "version": {"type": "integer", "minimum": -1}},
+}
 
 LOGGING = {
     "version": 1,

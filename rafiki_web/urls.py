@@ -10,8 +10,6 @@ def health(request: HttpRequest) -> JsonResponse:
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("health/", health, name="health"),
-    # The dashboard pages (apps/*/urls.py) live at the root.
-    path("", include("apps.dashboard.urls")),
     path("api/", include("apps.api.urls")),
     # The dashboard pages (apps/*/urls.py) live at the root.
     path("", include("apps.dashboard.urls")),

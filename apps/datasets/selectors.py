@@ -16,6 +16,11 @@ def dataset_list(*, user: User, task: str | None = None) -> QuerySet[Dataset]:
     return qs
 
 
+def dataset_get(*, user: User, dataset_id: int) -> Dataset | None:
+    """The user's own dataset; None for anyone else's (answer 404)."""
+    return Dataset.objects.filter(owner=user, pk=dataset_id).first()
+
+
 # --- preview (the dataset page) ---------------------------------------------------------------
 
 #: Index files larger than this are not read for a preview.

@@ -25,3 +25,8 @@ def model_template_is_usable_by(*, template: ModelTemplate, user: User) -> bool:
 def model_template_tasks(*, user: User) -> list[str]:
     """The tasks of the models the user can use, sorted (for the task filter)."""
     return sorted(set(model_template_list_available(user=user).values_list("task", flat=True)))
+
+
+def model_template_get_visible(*, user: User, model_id: int) -> ModelTemplate | None:
+    """The model if the user owns it or it is PUBLIC; None otherwise (answer 404)."""
+    return model_template_list_available(user=user).filter(pk=model_id).first()

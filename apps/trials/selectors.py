@@ -209,3 +209,67 @@ def trial_params_pickled(*, trial: Trial) -> bytes:
         copy.flush()
         params = load_params(copy.name, max_bytes=os.path.getsize(copy.name))
     return pickle.dumps(params, protocol=4)
+
+
+def train_job_list_visible(*, user: User) -> QuerySet[TrainJob]:
+    """Jobs the user may read: their own; admins read everyone's (they may stop all jobs)."""
+    if user.is_admin:
+        return TrainJob.objects.all()
+    return TrainJob.objects.filter(owner=user)
+
+
+def train_job_get_visible(*, user: User, job_id: int) -> TrainJob | None:
+    return train_job_list_visible(user=user).filter(pk=job_id).first()
+
+
+def trial_get_visible(*, user: User, trial_id: int) -> Trial | None:
+    """A trial of a job the user may read (see ``train_job_list_visible``)."""
+    jobs = train_job_list_visible(user=user)
+    return (
+        Trial.objects.select_related("sub_job__model", "job")
+        .filter(pk=trial_id, job__in=jobs)
+        .first()
+    )
+
+
+#: Values of `?ordering=` on the API's trial list (see `trial_list_sorted`).
+TRIAL_ORDERINGS = sorted(k for key in _TRIAL_SORTS for k in (key, f"-{key}"))
+
+
+def trial_logs_split(*, trial: Trial, after_id: int = 0, limit: int = 1000) -> dict:
+    """A trial's log rows after ``after_id`` split as Rafiki shows them: ``messages``
+    ({time, message}), ``metrics`` ({time, <name>: number...}), ``plots`` ({title, metrics,
+    x_axis}), plus ``last_id`` (the cursor for the next call; ``after_id`` when nothing is
+    new) and ``has_more`` (more rows than ``limit`` are waiting)."""
+    rows = list(
+        TrialLog.objects.filter(trial=trial, id__gt=after_id).order_by("id")[: limit + 1]
+    )
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    out: dict = {"messages": [], "metrics": [], "plots": []}
+    for row in rows:
+        time = row.time.strftime("%Y-%m-%dT%H:%M:%S")
+        payload = row.payload if isinstance(row.payload, dict) else {}
+        if row.type == TrialLog.Type.MESSAGE:
+            out["messages"].append({"time": time, "message": payload.get("message", "")})
+        elif row.type == TrialLog.Type.METRICS:
+            out["metrics"].append({"time": time, **payload})
+        elif row.type == TrialLog.Type.PLOT:
+            out["plots"].append(
+                {
+                    "title": payload.get("title", ""),
+                    "metrics": payload.get("metrics", []),
+                    "x_axis": payload.get("x_axis"),
+                }
+            )
+    out["last_id"] = rows[-1].id if rows else after_id
+    out["has_more"] = has_more
+    return out
+
+
+def trial_params_bytes(*, trial: Trial) -> bytes | None:
+    """The trial's saved parameters file (pickle-free ``rafiki.model.params`` format), or None."""
+    if not trial.is_params_saved or not trial.params_file:
+        return None
+    with trial.params_file.open("rb") as handle:
+        return handle.read()

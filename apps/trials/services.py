@@ -496,3 +496,9 @@ def trials_reconcile(*, now: datetime | None = None) -> dict[str, int]:
         counts["jobs"] += 1
         _enqueue_schedule(job_id)
     return counts
+
+
+def train_job_stop_all() -> list[TrainJob]:
+    """Stop every active train job (the superadmin's "stop all jobs"); returns them."""
+    ids = list(TrainJob.objects.filter(status__in=TrainJob.ACTIVE_STATES).values_list("pk", flat=True))
+    return [train_job_stop(job=TrainJob(pk=pk)) for pk in ids]
