@@ -5,12 +5,6 @@
     from rafiki.model.dev import test_model_class
 """
 
-from rafiki.model.dataset import (
-    AudioFilesDataset,
-    CorpusDataset,
-    DatasetUtils,
-    ImageFilesDataset,
-)
 from rafiki.model.knob import (
     ArchKnob,
     BaseKnob,
@@ -26,7 +20,22 @@ from rafiki.model.knob import (
 from rafiki.model.log import LoggerUtils
 from rafiki.model.model import BaseModel, KnobConfig, Knobs, Params, load_model_class
 from rafiki.model.params import load_params, save_params
-from rafiki.model.utils import dataset, logger, utils
+from rafiki.model.utils import logger, utils
+
+_DATASET_NAMES = ("AudioFilesDataset", "CorpusDataset", "DatasetUtils", "ImageFilesDataset")
+
+
+def __getattr__(name: str):
+    # The dataset helpers load Pillow: they are imported when first asked for (PEP 562).
+    if name == "dataset":
+        return utils.dataset
+    if name in _DATASET_NAMES:
+        utils.dataset  # noqa: B018  (imports the package and fixes the `dataset` attribute)
+        import importlib
+
+        return getattr(importlib.import_module("rafiki.model.dataset"), name)
+    raise AttributeError(f"module 'rafiki.model' has no attribute {name!r}")
+
 
 __all__ = [
     "ArchKnob",

@@ -12,6 +12,7 @@ from json.encoder import encode_basestring as _quote
 import math
 import numbers
 import sys
+import threading
 import time
 from typing import IO, Any, List, Optional, Protocol
 
@@ -59,30 +60,57 @@ class ConsoleSink:
 class JsonLinesSink:
     """Appends one JSON object per line to a file.
 
-    Lines are flushed at most every ``flush_interval`` seconds (and at close), so that a model
-    logging in a tight loop pays for a buffered write, not a system call, per record; a reader
-    tailing the file sees complete lines only.
+    Writes are buffered and flushed at most every ``flush_interval`` seconds, so a model logging
+    in a tight loop pays for a buffered write, not a system call, per record. A background
+    thread flushes what is left after a burst, so the last line before a long silent phase
+    (a slow epoch) still shows up live. A reader tailing the file sees complete lines only.
     """
 
     def __init__(self, path: str, flush_interval: float = 0.2):
         self._file = open(path, "a", encoding="utf-8", buffering=1 << 16)
         self._flush_interval = flush_interval
         self._last_flush = time.monotonic()
+        # The flusher thread and write() share the file buffer.
+        self._lock = threading.Lock()
+        self._dirty = False
+        self._flusher: Optional[threading.Thread] = None
 
     def write(self, record: dict) -> None:
-        self._file.write(_encode(record) + "\n")
-        now = time.monotonic()
-        if now - self._last_flush >= self._flush_interval:
-            self._file.flush()
-            self._last_flush = now
+        line = _encode(record) + "\n"
+        with self._lock:
+            self._file.write(line)
+            now = time.monotonic()
+            if now - self._last_flush >= self._flush_interval:
+                self._file.flush()
+                self._last_flush = now
+                self._dirty = False
+            else:
+                self._dirty = True
+        if self._flusher is None:
+            self._flusher = threading.Thread(target=self._flush_loop, name="rafiki-log-flush", daemon=True)
+            self._flusher.start()
+
+    def _flush_loop(self) -> None:
+        while True:
+            time.sleep(self._flush_interval)
+            with self._lock:
+                if self._file.closed:
+                    return
+                if self._dirty:
+                    self._file.flush()
+                    self._last_flush = time.monotonic()
+                    self._dirty = False
 
     def flush(self) -> None:
-        if not self._file.closed:
-            self._file.flush()
+        with self._lock:
+            if not self._file.closed:
+                self._file.flush()
+                self._dirty = False
 
     def close(self) -> None:
-        if not self._file.closed:
-            self._file.close()
+        with self._lock:
+            if not self._file.closed:
+                self._file.close()
 
 
 def _encode(record: dict) -> str:

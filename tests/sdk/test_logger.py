@@ -75,3 +75,18 @@ def test_set_sink_returns_previous_sink():
     assert log.set_sink(second) is first
     log.log("x")
     assert second.records and not first.records
+
+
+def test_events_file_shows_the_last_record_before_a_silent_phase(tmp_path):
+    import time
+
+    path = tmp_path / "events.jsonl"
+    sink = JsonLinesSink(str(path), flush_interval=0.05)
+    log = LoggerUtils(sink)
+    log.log("first")
+    log.log("second, then a long epoch without logging")
+    deadline = time.monotonic() + 5
+    while "second" not in path.read_text() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert "second" in path.read_text()  # visible while the model is still silent
+    sink.close()
