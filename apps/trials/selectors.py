@@ -194,6 +194,16 @@ def trial_metric_rows(
     return [(time, payload) for (time, _), payload in zip(rows, payloads)]
 
 
+def trial_best_with_params(*, job: TrainJob) -> Trial | None:
+    """The best-scoring completed trial whose parameters were saved (the job page's
+    "download best parameters")."""
+    return (
+        job.trials.filter(status=Trial.Status.COMPLETED, score__isnull=False, is_params_saved=True)
+        .order_by("-score", "number")
+        .first()
+    )
+
+
 def trial_params_pickled(*, trial: Trial) -> bytes:
     """The trial's parameters as the pickled dict that the original Rafiki client unpickles.
     Stored parameters are never pickles; this one is made from the safe format on the way out."""
