@@ -24,7 +24,7 @@ from apps.trials.selectors import (
     train_job_list_recent,
     train_job_progress,
     train_job_score_points,
-    trial_list_best,
+    trial_best_with_params,
     trial_list_sorted,
     trial_log_last_id,
     trial_log_rows,
@@ -124,7 +124,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _get_job_for_user(request.user, job_id)
     sort = request.GET.get("sort", "number")
     page = Paginator(trial_list_sorted(job=job, sort=sort), TRIALS_PER_PAGE).get_page(request.GET.get("page"))
-    best = trial_list_best(job=job, max_count=1).filter(is_params_saved=True).first()
+    best = trial_best_with_params(job=job)
     points = train_job_score_points(job=job)
     knobs_figure = charts.knobs_figure(train_job_knob_rows(job=job))
     context = {
@@ -166,7 +166,7 @@ def job_stop(request: HttpRequest, job_id: int) -> HttpResponse:
 @member_required
 def job_best_params(request: HttpRequest, job_id: int) -> HttpResponse:
     job = _get_job_for_user(request.user, job_id)
-    best = trial_list_best(job=job, max_count=1).filter(is_params_saved=True).first()
+    best = trial_best_with_params(job=job)
     if best is None:
         raise Http404("No trial of this job has saved parameters yet")
     return _params_response(best)
