@@ -138,6 +138,14 @@ def main() -> int:
         )
         web = f"{settings.WEB_HOST}:{settings.WEB_PORT}"
         supervisor.start("web", [PYTHON, "manage.py", "runserver", web, "--noreload"], env)
+        # The Rafiki-compatible admin API: the same project with its own URLconf (routes at the
+        # root, as Rafiki's client expects) in a second server on ADMIN_PORT.
+        admin_api = f"{settings.WEB_HOST}:{settings.ADMIN_PORT}"
+        supervisor.start(
+            "admin-api",
+            [PYTHON, "manage.py", "runserver", admin_api, "--noreload"],
+            {**env, "ROOT_URLCONF": "apps.compat.urls"},
+        )
 
         password_note = (
             "password from SUPERADMIN_PASSWORD"
@@ -148,7 +156,8 @@ def main() -> int:
             "\n"
             "Rafiki Web is running\n"
             f"  Web (dashboard, /api/, /admin/): http://{web}/\n"
-            f"  Rafiki-compatible API port {settings.ADMIN_PORT}: reserved, not served yet\n"
+            f"  Rafiki-compatible admin API (rafiki.client.Client): http://{admin_api}/\n"
+            f"  API docs: http://{web}/api/docs/\n"
             f"  Login: {settings.SUPERADMIN_EMAIL}, {password_note}\n"
             f"  Broker: {env['REDIS_URL'] if 'REDIS_URL' in env else settings.CELERY_BROKER_URL}\n"
             f"  Data folder: {settings.DATA_DIR}\n"
