@@ -6,8 +6,16 @@ import json
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, QuerySet, TextField
-from django.db.models.functions import Cast
+from django.db.models import (
+    CharField,
+    Count,
+    DurationField,
+    ExpressionWrapper,
+    F,
+    QuerySet,
+    TextField,
+)
+from django.db.models.functions import Cast, Mod
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -101,38 +109,43 @@ def trial_list_sorted(*, job: TrainJob, sort: str = "number") -> QuerySet[Trial]
         order = tuple(
             (o.copy().reverse_ordering() if hasattr(o, "reverse_ordering") else f"-{o}") for o in order
         )
-    qs = (
-        job.trials.select_related("sub_job__model")
-        .defer("proposal", "stdout_tail", "stderr_tail", "traceback")
-        .annotate(duration=ExpressionWrapper(F("datetime_stopped") - F("datetime_started"), output_field=DurationField()))
+    qs = job.trials.select_related("sub_job__model").defer(
+        "proposal", "stdout_tail", "stderr_tail", "traceback"
     )
+    if key == "duration":  # computed per row, so only when asked for (it slows counting)
+        qs = qs.annotate(
+            duration=ExpressionWrapper(
+                F("datetime_stopped") - F("datetime_started"), output_field=DurationField()
+            )
+        )
     return qs.order_by(*order)
 
 
-def train_job_score_points(*, job: TrainJob) -> list[tuple[datetime, float, int]]:
-    """(stopped at, score, trial number) of every completed trial, in the order they ended."""
-    return list(
+def train_job_score_points(*, job: TrainJob) -> list[tuple[str, float, int]]:
+    """(stopped at, score, trial number) of every completed trial, in the order they ended;
+    times as UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]" (plotly's format, and no per-row
+    datetime conversion on a 10,000-trial job)."""
+    rows = (
         job.trials.filter(status=Trial.Status.COMPLETED, score__isnull=False)
         .order_by("datetime_stopped", "number")
-        .values_list("datetime_stopped", "score", "number")
+        .values_list(Cast("datetime_stopped", CharField()), "score", "number")
     )
+    return [(stopped.split("+")[0], score, number) for stopped, score, number in rows]
 
 
-def train_job_knob_rows(*, job: TrainJob, limit: int = 1500, keep_best: int = 100) -> list[tuple[int, dict, float]]:
+def train_job_knob_rows(*, job: TrainJob, limit: int = 1000, keep_best: int = 100) -> list[tuple[int, dict, float]]:
     """(number, knobs, score) of completed trials for the knobs-vs-score chart: all of them up
-    to ``limit``; beyond it the ``keep_best`` best plus an even sample of the rest."""
+    to ``limit``; beyond it the ``keep_best`` best plus every k-th of the rest."""
     completed = job.trials.filter(status=Trial.Status.COMPLETED, score__isnull=False)
+    fields = ("number", "knobs", "score")
     total = completed.count()
     if total <= limit:
-        return list(completed.order_by("number").values_list("number", "knobs", "score"))
-    best = list(completed.order_by("-score", "number").values_list("number", flat=True)[:keep_best])
-    numbers = list(completed.order_by("number").values_list("number", flat=True))
-    step = len(numbers) / (limit - keep_best)
-    sample = {numbers[int(i * step)] for i in range(limit - keep_best)}
-    chosen = sample | set(best)
-    return list(
-        completed.filter(number__in=chosen).order_by("number").values_list("number", "knobs", "score")
-    )
+        return list(completed.order_by("number").values_list(*fields))
+    step = -(-total // (limit - keep_best))  # ceiling division
+    sample = completed.annotate(slot=Mod("number", step)).filter(slot=0).values_list(*fields)
+    best = completed.order_by("-score", "number").values_list(*fields)[:keep_best]
+    rows = {row[0]: row for row in [*sample, *best]}
+    return [rows[n] for n in sorted(rows)]
 
 
 def trial_list_recent(*, user: User, limit: int = 10) -> list[Trial]:
@@ -180,18 +193,22 @@ def trial_plot_definitions(*, trial: Trial, up_to_id: int | None = None) -> list
 
 def trial_metric_rows(
     *, trial: Trial, after_id: int = 0, up_to_id: int | None = None
-) -> list[tuple[datetime, dict[str, Any]]]:
+) -> list[tuple[str, dict[str, Any]]]:
     """(time, {metric: value}) of the trial's METRICS rows with ``after_id`` < id <= ``up_to_id``,
-    in log order. The payloads are fetched as text and decoded in one go: one JSON decode per
-    row through the ORM costs several times more on a 50,000-row trial."""
+    in log order; time is UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]" (what plotly reads).
+
+    A 50,000-row trial must chart fast: the payloads are fetched as text and decoded with one
+    ``json.loads``, and times as text, skipping the ORM's per-row JSON and datetime converters
+    (several times slower)."""
     qs = TrialLog.objects.filter(trial=trial, type=TrialLog.Type.METRICS, id__gt=after_id)
     if up_to_id is not None:
         qs = qs.filter(id__lte=up_to_id)
-    rows = list(qs.order_by("id").values_list("time", Cast("payload", TextField())))
+    rows = list(qs.order_by("id").values_list(Cast("time", CharField()), Cast("payload", TextField())))
     if not rows:
         return []
     payloads = json.loads("[" + ",".join(text for _, text in rows) + "]")
-    return [(time, payload) for (time, _), payload in zip(rows, payloads)]
+    # PostgreSQL prints "+00" after a timestamptz (the session is UTC); SQLite stores none.
+    return [(time.split("+")[0], payload) for (time, _), payload in zip(rows, payloads)]
 
 
 def trial_best_with_params(*, job: TrainJob) -> Trial | None:
