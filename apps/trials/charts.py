@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import datetime
-from itertools import pairwise
+from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
@@ -30,65 +29,87 @@ _AXIS = {"gridcolor": "#eef1f6", "zerolinecolor": "#dde3ec", "linecolor": "#cfd6
 COLORS = ["#3b5bdb", "#e8590c", "#2b8a3e", "#ae3ec9", "#1098ad", "#f08c00", "#c92a2a", "#5c940d"]
 
 
-def downsample_minmax(xs: Sequence[Any], ys: Sequence[float], max_points: int = MAX_POINTS) -> tuple[list, list]:
-    """At most ``max_points`` of the series: split it into max_points/2 buckets and keep each
-    bucket's lowest and highest point, in their original order."""
-    n = len(ys)
-    if n <= max_points:
-        return list(xs), list(ys)
+def downsample_indices(ys: Sequence[float], max_points: int = MAX_POINTS) -> list[int]:
+    """Indices of at most ``max_points`` points of the series ``ys`` that keep its shape: the
+    series is split into max_points/2 equal buckets and each keeps its lowest and highest point,
+    in their original order. Non-finite values are dropped."""
     values = np.asarray(ys, dtype=float)
+    finite = np.flatnonzero(np.isfinite(values))
+    if len(finite) <= max_points:
+        return finite.tolist()
+    values = values[finite]
+    n = len(values)
     buckets = max(1, max_points // 2)
-    edges = np.linspace(0, n, buckets + 1).astype(int)
-    keep: list[int] = []
-    for start, stop in pairwise(edges.tolist()):
-        if stop <= start:
-            continue
-        chunk = values[start:stop]
-        if np.isnan(chunk).all():
-            keep.append(int(start))
-            continue
-        lo = start + int(np.nanargmin(chunk))
-        hi = start + int(np.nanargmax(chunk))
-        keep.extend(sorted({lo, hi}))
+    bucket = (np.arange(n) * buckets) // n
+    order = np.lexsort((values, bucket))  # by bucket, then by value within the bucket
+    starts = np.searchsorted(bucket[order], np.arange(buckets))
+    ends = np.append(starts[1:], n) - 1
+    keep = np.unique(np.concatenate([order[starts], order[ends]]))
+    return finite[keep].tolist()
+
+
+def downsample_minmax(xs: Sequence[Any], ys: Sequence[float], max_points: int = MAX_POINTS) -> tuple[list, list]:
+    """(xs, ys) cut to at most ``max_points`` points by ``downsample_indices``."""
+    keep = downsample_indices(ys, max_points)
     return [xs[i] for i in keep], [ys[i] for i in keep]
 
 
 def _x_value(x: Any) -> Any:
-    return x.isoformat() if isinstance(x, datetime) else x
+    """Plotly reads dates as "YYYY-MM-DD HH:MM:SS.ffffff" (no time zone); times are UTC."""
+    if isinstance(x, datetime):
+        return x.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return x
 
 
-def plot_series(plot: dict[str, Any], rows: Sequence[tuple[datetime, dict[str, Any]]]) -> list[tuple[list, list]]:
-    """For each metric of ``plot``, the (xs, ys) found in METRICS ``rows``: a row counts for a
-    metric when it has that metric and, if the plot has an ``x_axis``, that too; without an
-    x_axis the row's time is x."""
+def plot_series(
+    plot: dict[str, Any], rows: Sequence[tuple[Any, dict[str, Any]]], max_points: int | None = None
+) -> list[tuple[list, list]]:
+    """For each metric of ``plot``, the (xs, ys) found in METRICS ``rows`` (time, values): a
+    row counts for a metric when it has that metric and, if the plot has an ``x_axis``, that
+    too; without an x_axis the row's time is x. With ``max_points``, each series is
+    downsampled (before x values are formatted, which is what costs on long series)."""
     x_axis = plot.get("x_axis")
     series: list[tuple[list, list]] = []
     for metric in plot.get("metrics", []):
-        xs: list = []
-        ys: list = []
-        for time, values in rows:
-            y = values.get(metric)
-            if y is None:
-                continue
-            if x_axis:
-                x = values.get(x_axis)
-                if x is None:
-                    continue
-            else:
-                x = time
-            xs.append(_x_value(x))
-            ys.append(y)
-        series.append((xs, ys))
+        if x_axis:
+            hits = [(values[x_axis], values[metric]) for _, values in rows if metric in values and x_axis in values]
+        else:
+            hits = [(time, values[metric]) for time, values in rows if metric in values]
+        hits = [(x, y) for x, y in hits if x is not None and y is not None]
+        if max_points is not None:
+            hits = [hits[i] for i in downsample_indices([y for _, y in hits], max_points)]
+        series.append(([_x_value(x) for x, _ in hits], [y for _, y in hits]))
     return series
 
 
-def plot_figure(plot: dict[str, Any], rows: Sequence[tuple[datetime, dict[str, Any]]], max_points: int = MAX_POINTS) -> dict:
+Series = list[tuple[list, list]]
+
+
+def series_extend(plots: Sequence[dict[str, Any]], series: Sequence[Series], rows: Sequence[tuple[Any, dict[str, Any]]], max_points: int = MAX_POINTS) -> list[Series]:
+    """Each plot's (already downsampled) series with the points of newer ``rows`` appended,
+    downsampled again once twice too long. Extremes survive repeated min/max downsampling,
+    so a series built in steps keeps the shape of one built at once."""
+    out = []
+    for plot, old in zip(plots, series):
+        merged = []
+        for (xs, ys), (new_xs, new_ys) in zip(old, plot_series(plot, rows)):
+            xs, ys = list(xs) + new_xs, list(ys) + new_ys
+            if len(ys) > 2 * max_points:
+                keep = downsample_indices(ys, max_points)
+                xs, ys = [xs[i] for i in keep], [ys[i] for i in keep]
+            merged.append((xs, ys))
+        out.append(merged)
+    return out
+
+
+def plot_figure(plot: dict[str, Any], rows: Sequence[tuple[Any, dict[str, Any]]] | None = None, max_points: int = MAX_POINTS, *, series: Series | None = None) -> dict:
     """One figure for a plot the model defined: its title, one line per metric on y, its
-    x_axis (or time) on x."""
+    x_axis (or time) on x. From METRICS ``rows``, or from a ready ``series``."""
     x_axis = plot.get("x_axis")
+    if series is None:
+        series = plot_series(plot, rows or [], max_points)
     traces = []
-    for i, (metric, (xs, ys)) in enumerate(zip(plot.get("metrics", []), plot_series(plot, rows))):
-        xs, ys = downsample_minmax(xs, ys, max_points)
+    for i, (metric, (xs, ys)) in enumerate(zip(plot.get("metrics", []), series)):
         traces.append(
             {
                 "type": "scatter",
@@ -112,7 +133,7 @@ def plot_figure(plot: dict[str, Any], rows: Sequence[tuple[datetime, dict[str, A
     }
 
 
-def plot_extensions(plots: Sequence[dict[str, Any]], rows: Sequence[tuple[datetime, dict[str, Any]]]) -> list[dict]:
+def plot_extensions(plots: Sequence[dict[str, Any]], rows: Sequence[tuple[Any, dict[str, Any]]]) -> list[dict]:
     """New points for figures already drawn: per plot {"x": [[...] per trace], "y": [...]}
     for Plotly.extendTraces (empty lists when a plot got nothing new)."""
     out = []
@@ -179,21 +200,27 @@ def best_score_figure(points: Sequence[tuple[datetime, float, int]], max_points:
     }
 
 
+def _label(value: Any) -> str:
+    return value if isinstance(value, str) else json.dumps(value)
+
+
 def _dimension(name: str, values: list[Any]) -> dict | None:
     """A parcoords axis: numbers as they are; anything else (strings, bools, lists) as
     categories with tick labels. Knobs that never vary are left out."""
     present = [v for v in values if v is not None]
-    if not present or len({json.dumps(v, sort_keys=True) for v in present}) < 2:
+    if not present:
         return None
-    if all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in present):
-        numeric = [float(v) if v is not None else None for v in values]
-        return {"label": name, "values": numeric}
-    labels = sorted({json.dumps(v) if not isinstance(v, str) else v for v in present})
+    if all(type(v) in (int, float) for v in present):
+        if min(present) == max(present):
+            return None
+        return {"label": name, "values": values}
+    labels = sorted({_label(v) for v in present})
+    if len(labels) < 2:
+        return None
     index = {label: i for i, label in enumerate(labels)}
-    encoded = [index[json.dumps(v) if not isinstance(v, str) else v] if v is not None else None for v in values]
     return {
         "label": name,
-        "values": encoded,
+        "values": [index[_label(v)] if v is not None else None for v in values],
         "tickvals": list(range(len(labels))),
         "ticktext": [label[:24] for label in labels],
     }

@@ -4,6 +4,7 @@ its live log and one chart per plot the model defined, downloads."""
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
@@ -39,7 +40,9 @@ TRIALS_PER_PAGE = 50
 #: MESSAGE rows shown on the trial page at first, and fetched per "older" click.
 LOG_TAIL = 200
 #: Log rows handed to the live view per poll; it polls again at once while more are waiting.
-LIVE_BATCH = 2000
+LIVE_BATCH = 500
+#: How long a trial's downsampled chart series stay cached.
+PLOT_CACHE_SECONDS = 6 * 3600
 
 
 def _get_job_for_user(user: User, job_id: int) -> TrainJob:
@@ -125,20 +128,35 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     sort = request.GET.get("sort", "number")
     page = Paginator(trial_list_sorted(job=job, sort=sort), TRIALS_PER_PAGE).get_page(request.GET.get("page"))
     best = trial_best_with_params(job=job)
-    points = train_job_score_points(job=job)
-    knobs_figure = charts.knobs_figure(train_job_knob_rows(job=job))
+    progress = train_job_progress(job=job)
+    score_figure, knobs_figure = _job_figures(job, progress)
     context = {
         "job": job,
-        "progress": train_job_progress(job=job),
+        "progress": progress,
         "page_obj": page,
         "sort": sort,
         "best": best,
         "sub_jobs": list(job.sub_jobs.select_related("model")),
-        "score_figure": charts.best_score_figure(points) if points else None,
+        "score_figure": score_figure,
         "knobs_figure": knobs_figure,
         "cpu_note": job.note or ("Trials run on CPU (GPU_COUNT is 0)." if job.gpu_count == 0 else ""),
     }
     return render(request, "trials/job_detail.html", context)
+
+
+def _job_figures(job: TrainJob, progress: dict) -> tuple[dict | None, dict | None]:
+    """The best-score and knobs-vs-score figures, cached until another trial of the job ends
+    (a 10,000-trial job's figures take a while to build and change only then)."""
+    key = f"job-figures:{job.pk}:{job.datetime_started.timestamp()}:{progress['done']}"
+    figures = cache.get(key)
+    if figures is None:
+        points = train_job_score_points(job=job)
+        figures = (
+            charts.best_score_figure(points) if points else None,
+            charts.knobs_figure(train_job_knob_rows(job=job)),
+        )
+        cache.set(key, figures, PLOT_CACHE_SECONDS)
+    return figures
 
 
 @member_required
@@ -175,13 +193,36 @@ def job_best_params(request: HttpRequest, job_id: int) -> HttpResponse:
 # --- trials ---------------------------------------------------------------------------------
 
 
+def _plot_figures(trial: Trial, plots: list[dict], cursor: int) -> list[dict]:
+    """One figure per plot, from the trial's METRICS rows up to ``cursor``.
+
+    Reading and decoding 50,000 metric rows costs most of a second, so each trial's
+    downsampled series are cached with the cursor they reach; the next view (a reload, or a
+    chart defined late) reads only the rows after it. Log rows are append-only, so the cached
+    part never goes stale."""
+    if not plots:
+        return []
+    # A retried trial's rows are rewritten (new attempt); ids may be reused after deletions.
+    key = f"trial-plot-series:{trial.pk}:{trial.attempt}:{trial.datetime_created.timestamp()}"
+    plot_keys = [charts.plot_key(p) for p in plots]
+    cached = cache.get(key)
+    if cached and cached["plots"] == plot_keys and cached["cursor"] <= cursor:
+        rows = trial_metric_rows(trial=trial, after_id=cached["cursor"], up_to_id=cursor)
+        series = charts.series_extend(plots, cached["series"], rows)
+    else:
+        rows = trial_metric_rows(trial=trial, up_to_id=cursor)
+        series = [charts.plot_series(p, rows, charts.MAX_POINTS) for p in plots]
+    cache.set(key, {"cursor": cursor, "plots": plot_keys, "series": series}, PLOT_CACHE_SECONDS)
+    return [charts.plot_figure(p, series=s) for p, s in zip(plots, series)]
+
+
+
 @member_required
 def trial_detail(request: HttpRequest, trial_id: int) -> HttpResponse:
     trial = _get_trial_for_user(request.user, trial_id)
     cursor = trial_log_last_id(trial=trial)
     plots = trial_plot_definitions(trial=trial, up_to_id=cursor)
-    rows = trial_metric_rows(trial=trial, up_to_id=cursor) if plots else []
-    figures = [charts.plot_figure(plot, rows) for plot in plots]
+    figures = _plot_figures(trial, plots, cursor)
     log_rows = trial_messages_before(trial=trial, before_id=cursor + 1, limit=LOG_TAIL)
     model = trial.sub_job.model
     return render(
@@ -223,10 +264,8 @@ def trial_live(request: HttpRequest, trial_id: int) -> JsonResponse:
     new_plot_defs = any(r.type == "PLOT" for r in rows)
     plots = trial_plot_definitions(trial=trial, up_to_id=cursor) if (new_plot_defs or drawn) else []
     old_plots, new_plots = plots[:drawn], plots[drawn:]
-    new_figures = []
-    if new_plots:  # a new chart gets every point so far, not just this batch's
-        all_rows = trial_metric_rows(trial=trial, up_to_id=cursor)
-        new_figures = [charts.plot_figure(p, all_rows) for p in new_plots]
+    # A new chart gets every point so far, not just this batch's.
+    new_figures = _plot_figures(trial, plots, cursor)[drawn:] if new_plots else []
     html = render_to_string("trials/_log_rows.html", {"log_rows": messages_rows})
     trial.refresh_from_db()
     status_html = render_to_string("trials/_trial_status.html", {"trial": trial}, request=request)

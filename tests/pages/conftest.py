@@ -18,6 +18,13 @@ from apps.trials.models import TrainJob, Trial, TrialLog
 from rafiki.constants import UserType
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache() -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def carol(db: None) -> User:
     return User.objects.create_user("carol@example.com", "carol-pw", user_type=UserType.MODEL_DEVELOPER)

@@ -1,0 +1,166 @@
+#!/usr/bin/env python
+"""Dashboard pages at scale: server time and bytes of the job page with 10,000 trials and of
+the trial page with 100,000 log rows (50,000 messages, 50,000 metric rows feeding two plots).
+
+Fills a temporary SQLite database with bulk_create, then requests the pages in-process with
+Django's test client (server time = the whole request/response cycle, no network) and prints
+the median of several runs next to the targets (300 ms, 2 MB). plotly.min.js is a static
+file the browser caches; its size is printed separately.
+
+Usage: .venv/bin/python bench/dashboard.py [--trials 10000] [--log-rows 100000] [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import os
+import statistics
+import sys
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = Path(tempfile.mkdtemp(prefix="rafiki-bench-dashboard-"))
+os.environ.update(
+    {
+        "RAFIKI_DATA_DIR": str(DATA),
+        "DATABASE_URL": f"sqlite:///{DATA / 'bench.sqlite3'}",
+        "DJANGO_SETTINGS_MODULE": "rafiki_web.settings",
+        "SECRET_KEY": "bench",
+        "LOG_LEVEL": "WARNING",
+        "ALLOWED_HOSTS": "testserver",
+    }
+)
+sys.path.insert(0, str(ROOT))
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.conf import settings  # noqa: E402
+from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.test import Client  # noqa: E402
+from django.utils import timezone  # noqa: E402
+
+TARGET_MS = 300
+TARGET_BYTES = 2 * 1024 * 1024
+
+
+def fill(trials: int, log_rows: int):
+    from apps.accounts.models import User
+    from apps.datasets.services import dataset_create
+    from apps.models.services import model_template_create
+    from apps.trials.models import TrainJob, Trial, TrialLog
+    from apps.trials.services import train_job_create
+
+    settings.CELERY_BROKER_URL = "memory://"
+    user = User.objects.create_user("bench@rafiki", "pw")
+    toy = ROOT / "tests" / "fixtures" / "models" / "toy.py"
+    model = model_template_create(
+        owner=user, name="toy", task="BENCH", file=SimpleUploadedFile("toy.py", toy.read_bytes()), class_name="Toy"
+    )
+    train = dataset_create(owner=user, name="train", task="BENCH", file=SimpleUploadedFile("t.txt", b"x"))
+    val = dataset_create(owner=user, name="val", task="BENCH", file=SimpleUploadedFile("v.txt", b"x"))
+    job = train_job_create(
+        owner=user, app="bench", task="BENCH", train_dataset=train, val_dataset=val, models=[model],
+        budget={"MODEL_TRIAL_COUNT": trials, "TIME_HOURS": 24},
+    )  # fmt: skip
+    TrainJob.objects.filter(pk=job.pk).update(status=TrainJob.Status.RUNNING)
+    sub = job.sub_jobs.get()
+    start = timezone.now() - timedelta(hours=3)
+    rows = []
+    for n in range(1, trials + 1):
+        began = start + timedelta(seconds=n)
+        errored = n % 17 == 0
+        rows.append(
+            Trial(
+                job=job, sub_job=sub, number=n,
+                knobs={"x": (n * 7919) % 1000 + 1, "lr": 10 ** -(1 + (n % 40) / 10), "opt": ["adam", "sgd", "rms"][n % 3], "name": "toy"},
+                status=Trial.Status.ERRORED if errored else Trial.Status.COMPLETED,
+                score=None if errored else ((n * 7919) % 1000) / 1000,
+                datetime_started=began, datetime_stopped=began + timedelta(seconds=2),
+                end_reason="EXCEPTION" if errored else "", traceback="Traceback...\nValueError: bad" if errored else "",
+            )
+        )  # fmt: skip
+    Trial.objects.bulk_create(rows, batch_size=2000)
+    busy = Trial.objects.get(job=job, number=1)
+    Trial.objects.filter(pk=busy.pk).update(status=Trial.Status.RUNNING, score=None, datetime_stopped=None)
+    logs = [
+        TrialLog(trial=busy, time=start, type="PLOT", payload={"title": "Loss", "metrics": ["loss", "val_loss"], "x_axis": "step"}),
+        TrialLog(trial=busy, time=start, type="PLOT", payload={"title": "Accuracy", "metrics": ["acc"], "x_axis": None}),
+    ]
+    metrics = log_rows // 2
+    for i in range(log_rows - 2):
+        when = start + timedelta(milliseconds=100 * i)
+        if i % 2:
+            logs.append(TrialLog(trial=busy, time=when, type="MESSAGE", payload={"message": f"step {i}: all is well and training goes on"}))
+        else:
+            step = i // 2
+            logs.append(TrialLog(trial=busy, time=when, type="METRICS", payload={"loss": 1 / (1 + step), "val_loss": 1.2 / (1 + step), "acc": step / metrics, "step": step}))
+    TrialLog.objects.bulk_create(logs, batch_size=5000)
+    return user, job, busy
+
+
+def measure(client: Client, url: str, runs: int) -> tuple[float, float, int, int]:
+    """(first request ms, median ms of the next ``runs``, bytes, gzipped bytes)."""
+    began = time.perf_counter()
+    client.get(url)
+    first = (time.perf_counter() - began) * 1000
+    times = []
+    size = gz = 0
+    for _ in range(runs):
+        began = time.perf_counter()
+        response = client.get(url)
+        body = response.content
+        times.append((time.perf_counter() - began) * 1000)
+        assert response.status_code == 200, (url, response.status_code)
+        size, gz = len(body), len(gzip.compress(body))
+    return first, statistics.median(times), size, gz
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--trials", type=int, default=10_000)
+    parser.add_argument("--log-rows", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+
+    call_command("migrate", verbosity=0)
+    began = time.perf_counter()
+    user, job, busy = fill(args.trials, args.log_rows)
+    print(f"filled {args.trials} trials and {args.log_rows} log rows in {time.perf_counter() - began:.1f} s ({DATA})")
+
+    client = Client()
+    client.force_login(user)
+    from apps.trials.selectors import trial_log_last_id
+
+    cursor = trial_log_last_id(trial=busy)
+    pages = [
+        (f"job page, {args.trials} trials", f"/jobs/{job.pk}/"),
+        ("job page sorted by score, page 100", f"/jobs/{job.pk}/?sort=-score&page=100"),
+        (f"trial page, {args.log_rows} log rows", f"/trials/{busy.pk}/"),
+        ("trial live poll (nothing new)", f"/trials/{busy.pk}/live?after={cursor}&plots=2"),
+        ("trial live poll (500-row batch)", f"/trials/{busy.pk}/live?after={cursor - 2000}&plots=2"),
+        ("home", "/"),
+    ]
+    client.get("/")  # load templates and open the connection once
+    print(f"\n{'page':<38} {'first ms':>9} {'median ms':>10} {'bytes':>10} {'gzip':>9}   ms/target  bytes/target")
+    worst = 0.0
+    for label, url in pages:
+        first, ms, size, gz = measure(client, url, args.runs)
+        worst = max(worst, ms / TARGET_MS, size / TARGET_BYTES)
+        print(f"{label:<38} {first:>9.1f} {ms:>10.1f} {size:>10,} {gz:>9,}   {ms / TARGET_MS:>8.2f}  {size / TARGET_BYTES:>11.3f}")
+    plotly_js = ROOT / "static" / "vendor" / "plotly.min.js"
+    raw = plotly_js.read_bytes()
+    print(f"\nplotly.min.js (static, cached by the browser): {len(raw):,} bytes, {len(gzip.compress(raw)):,} gzipped")
+    print(f"worst median ratio to target: {worst:.2f} ({'within' if worst <= 1 else 'OVER'} the targets)")
+    print("first ms: the first view of the page; the trial page then caches its downsampled chart")
+    print("series, so later views (and live polls) read only the rows logged since.")
+
+
+if __name__ == "__main__":
+    main()
