@@ -23,6 +23,20 @@ REPO = Path(__file__).parent.parent
 TOY_TASK = "TOY_TASK"
 
 
+@pytest.fixture(scope="session")
+def iris_csvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """iris_{train,val,test}.csv built by the example builder (examples/data is not in git)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("tabular_builder", REPO / "examples" / "datasets" / "tabular.py")
+    assert spec and spec.loader
+    builder = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(builder)
+    out = tmp_path_factory.mktemp("iris")
+    builder.build_iris(str(out))
+    return {split: out / f"iris_{split}.csv" for split in ("train", "val", "test")}
+
+
 def upload(content: bytes | Path, name: str) -> SimpleUploadedFile:
     data = content.read_bytes() if isinstance(content, Path) else content
     return SimpleUploadedFile(name, data)

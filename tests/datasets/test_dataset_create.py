@@ -9,7 +9,7 @@ from PIL import Image
 from apps.datasets.models import Dataset
 from apps.datasets.selectors import dataset_list
 from apps.datasets.services import InvalidDatasetUploadError, dataset_create
-from tests.conftest import REPO, upload
+from tests.conftest import upload
 
 
 def _png(size: tuple[int, int] = (8, 8), color: int = 0) -> bytes:
@@ -60,8 +60,8 @@ def test_image_dataset_is_validated_and_summarised(alice) -> None:
     assert dataset.data_file.name.endswith(".zip")
 
 
-def test_tabular_example_dataset_is_accepted(alice) -> None:
-    path = REPO / "examples" / "data" / "iris_train.csv"
+def test_tabular_example_dataset_is_accepted(alice, iris_csvs) -> None:
+    path = iris_csvs["train"]
     dataset = dataset_create(
         owner=alice, name="iris", task="TABULAR_CLASSIFICATION", file=upload(path, "iris_train.csv")
     )

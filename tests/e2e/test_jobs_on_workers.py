@@ -45,7 +45,7 @@ def toy_job(alice, make_model, make_dataset, workers):
     return create
 
 
-def test_example_model_job_runs_to_the_end(alice, workers, wait_for) -> None:
+def test_example_model_job_runs_to_the_end(alice, workers, wait_for, iris_csvs) -> None:
     examples = REPO / "examples"
     model = model_template_create(
         owner=alice,
@@ -58,11 +58,11 @@ def test_example_model_job_runs_to_the_end(alice, workers, wait_for) -> None:
     )
     train = dataset_create(
         owner=alice, name="iris-train", task="TABULAR_CLASSIFICATION",
-        file=upload(examples / "data" / "iris_train.csv", "iris_train.csv"),
+        file=upload(iris_csvs["train"], "iris_train.csv"),
     )  # fmt: skip
     val = dataset_create(
         owner=alice, name="iris-val", task="TABULAR_CLASSIFICATION",
-        file=upload(examples / "data" / "iris_val.csv", "iris_val.csv"),
+        file=upload(iris_csvs["val"], "iris_val.csv"),
     )  # fmt: skip
     job = train_job_create(
         owner=alice,
