@@ -1,0 +1,82 @@
+"""Browser tests: headless Debian Chromium driven by Selenium against pytest-django's live
+server, with a real Redis and a real Celery worker (the e2e cluster fixtures)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO
+from tests.e2e.conftest import cluster, wait_for  # noqa: F401  (fixtures used by the tests)
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+SCREENSHOTS = REPO / "test-output" / "screenshots"
+
+
+def _missing() -> str | None:
+    missing = [path for path in (CHROMIUM, CHROMEDRIVER) if not os.path.exists(path)]
+    if missing:
+        return (
+            f"browser tests need {' and '.join(missing)}: install them with "
+            "`apt-get update && apt-get install -y chromium chromium-driver`"
+        )
+    return None
+
+
+@pytest.fixture(scope="module")
+def download_dir() -> Iterator[Path]:
+    path = Path(tempfile.mkdtemp(prefix="rafiki-downloads-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(download_dir: Path) -> Iterator[object]:
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    profile = tempfile.mkdtemp(prefix="rafiki-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run",
+        f"--user-data-dir={profile}", "--window-size=1400,1000", "--disable-dev-shm-usage",
+    ):  # fmt: skip
+        options.add_argument(flag)
+    options.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(download_dir), "download.prompt_for_download": False},
+    )
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def screenshot(browser):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+
+    def take(name: str) -> Path:
+        path = SCREENSHOTS / f"{name}.png"
+        # Capture the whole page, not just the window.
+        height = browser.execute_script("return document.documentElement.scrollHeight")
+        browser.set_window_size(1400, max(1000, min(int(height) + 40, 4000)))
+        browser.save_screenshot(str(path))
+        browser.set_window_size(1400, 1000)
+        return path
+
+    return take
