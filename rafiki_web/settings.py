@@ -267,8 +267,12 @@ CELERY_BEAT_SCHEDULE = {
 
 #: Lifetime of a Bearer token from `POST /tokens` or `POST /api/tokens/`, in hours.
 API_TOKEN_HOURS = env_float("API_TOKEN_HOURS", 1.0, minimum=0.01)
-#: Login attempts allowed per client address (DRF rate: "<n>/<second|minute|hour|day>").
+#: Failed logins allowed per client address (DRF rate: "<n>/<second|minute|hour|day>").
 LOGIN_THROTTLE_RATE = env_str("LOGIN_THROTTLE_RATE", "10/minute")
+#: Whether `POST /datasets` with a `dataset_url` (Rafiki's client) makes the server download it.
+#: Turn off where users must not make the server fetch URLs of its network.
+DATASET_URL_DOWNLOADS = env_bool("DATASET_URL_DOWNLOADS", True)
+DATASET_URL_TIMEOUT_SECONDS = env_float("DATASET_URL_TIMEOUT_SECONDS", 60.0, minimum=1.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
@@ -308,6 +312,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PATH_CONVERTER_OVERRIDES": {"id": int, "version": {"type": "integer", "minimum": -1}},
+    "ENUM_NAME_OVERRIDES": {
+        "TrainJobStatusEnum": "apps.trials.models.TrainJob.Status",
+        "TrialStatusEnum": "apps.trials.models.Trial.Status",
+    },
 }
 
 LOGGING = {

@@ -25,7 +25,10 @@ def token_hash(raw: str) -> str:
 def user_authenticate(*, email: str, password: str) -> User:
     """The user with this email and password; banned users are refused like a wrong password,
     so the answer does not tell whether an account exists or is banned."""
-    user = authenticate(username=(email or "").strip(), password=password or "")
+    email = (email or "").strip()
+    # Emails are matched case-insensitively (Django keeps the case the admin typed).
+    stored = User.objects.filter(email__iexact=email).values_list("email", flat=True).first()
+    user = authenticate(username=stored or email, password=password or "")
     if user is None or user.is_banned:
         raise InvalidCredentialsError("wrong email or password")
     return user

@@ -28,7 +28,11 @@ from apps.api.throttles import LoginThrottle
 from apps.compat import inference
 from apps.compat import serializers as s
 from apps.datasets.selectors import dataset_list
-from apps.datasets.services import InvalidDatasetUploadError, dataset_create
+from apps.datasets.services import (
+    InvalidDatasetUploadError,
+    dataset_create,
+    dataset_create_from_url,
+)
 from apps.models.api import get_model_for_user, model_file_response
 from apps.models.selectors import model_template_list_available
 from apps.models.services import model_template_create, model_template_delete
@@ -45,6 +49,7 @@ from apps.trials.selectors import (
     trial_params_pickled,
 )
 from apps.trials.services import train_job_create, train_job_stop, train_job_stop_all
+from rafiki.constants import ModelAccessRight
 
 
 class CompatApi(APIView):
@@ -153,17 +158,21 @@ class UsersApi(CompatApi):
 class DatasetsApi(CompatApi):
     def post(self, request: Request) -> Response:
         values = self.valid(s.DatasetCreateInput, request)
-        if values.get("dataset") is None:
-            if values.get("dataset_url"):
-                raise InvalidDatasetUploadError(
-                    "this server does not download datasets from URLs; upload the file as `dataset`"
-                )
-            raise InvalidDatasetUploadError(
-                "no dataset file was uploaded (multipart field `dataset`)"
+        if values.get("dataset") is not None:
+            dataset = dataset_create(
+                owner=request.user, name=values["name"], task=values["task"], file=values["dataset"]
             )
-        dataset = dataset_create(
-            owner=request.user, name=values["name"], task=values["task"], file=values["dataset"]
-        )
+        elif values.get("dataset_url"):
+            dataset = dataset_create_from_url(
+                owner=request.user,
+                name=values["name"],
+                task=values["task"],
+                url=values["dataset_url"],
+            )
+        else:
+            raise InvalidDatasetUploadError(
+                "no dataset: upload the file as multipart field `dataset` or give `dataset_url`"
+            )
         return Response(s.DatasetOut(dataset).data)
 
     def get(self, request: Request) -> Response:
@@ -185,8 +194,8 @@ class ModelsApi(CompatApi):
             task=values["task"],
             file=values["model_file_bytes"],
             class_name=values["model_class"],
-            dependencies=values["dependencies"],
-            access_right=values["access_right"],
+            dependencies=values["dependencies"] or {},
+            access_right=values["access_right"] or ModelAccessRight.PRIVATE,
             docker_image=values.get("docker_image") or "",
         )
         return Response(s.ModelBriefOut(model).data)
@@ -242,8 +251,8 @@ class TrainJobsApi(CompatApi):
             train_dataset=values["train_dataset_id"],
             val_dataset=values["val_dataset_id"],
             models=values["model_ids"],
-            budget=values["budget"],
-            train_args=values["train_args"],
+            budget=values["budget"] or {},
+            train_args=values["train_args"] or {},
         )
         return Response(s.TrainJobBriefOut(job).data)
 
@@ -333,6 +342,7 @@ class TrialParametersApi(CompatApi):
 class InferenceJobsApi(CompatApi):
     def post(self, request: Request) -> Response:
         values = self.valid(s.InferenceJobCreateInput, request)
+        values["budget"] = values["budget"] or {}
         return Response(inference.inference_job_create(user=request.user, **values))
 
     def get(self, request: Request) -> Response:

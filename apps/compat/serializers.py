@@ -55,14 +55,16 @@ class UserBanInput(serializers.Serializer):
 
 
 class TaskFilterInput(serializers.Serializer):
-    task = serializers.CharField(max_length=100, required=False, allow_blank=True)
+    task = serializers.CharField(max_length=100, required=False, allow_blank=True, allow_null=True)
 
 
 class DatasetCreateInput(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     task = serializers.CharField(max_length=100)
     dataset = serializers.FileField(required=False)
-    dataset_url = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+    dataset_url = serializers.CharField(
+        max_length=2000, required=False, allow_blank=True, allow_null=True
+    )
 
 
 class ModelCreateInput(serializers.Serializer):
@@ -70,9 +72,9 @@ class ModelCreateInput(serializers.Serializer):
     task = serializers.CharField(max_length=100)
     model_class = serializers.CharField(max_length=200)
     model_file_bytes = serializers.FileField()
-    dependencies = DependenciesField(required=False, default=dict)
+    dependencies = DependenciesField(required=False, allow_null=True, default=dict)
     access_right = serializers.ChoiceField(
-        choices=ModelAccessRight.values(), default=ModelAccessRight.PRIVATE
+        choices=ModelAccessRight.values(), allow_null=True, default=ModelAccessRight.PRIVATE
     )
     docker_image = serializers.CharField(
         max_length=200, required=False, allow_blank=True, allow_null=True, default=""
@@ -91,8 +93,11 @@ class TrainJobCreateInput(serializers.Serializer):
             max_length=100,
         )
     )
-    budget = JsonStringOr(serializers.DictField(), required=False, default=dict)
-    train_args = JsonStringOr(serializers.DictField(), required=False, default=dict)
+    # Rafiki's clients send null for arguments left out.
+    budget = JsonStringOr(serializers.DictField(), required=False, allow_null=True, default=dict)
+    train_args = JsonStringOr(
+        serializers.DictField(), required=False, allow_null=True, default=dict
+    )
 
 
 class UserIdFilterInput(serializers.Serializer):
@@ -111,7 +116,7 @@ class ParametersInput(serializers.Serializer):
 class InferenceJobCreateInput(serializers.Serializer):
     app = serializers.CharField(max_length=200)
     app_version = serializers.IntegerField(min_value=-1, max_value=2**31, default=-1)
-    budget = JsonStringOr(serializers.DictField(), required=False, default=dict)
+    budget = JsonStringOr(serializers.DictField(), required=False, allow_null=True, default=dict)
 
 
 # --- outputs --------------------------------------------------------------------------------

@@ -45,7 +45,9 @@ def _spool(file: IO[bytes], dest: str, max_bytes: int) -> tuple[int, str]:
     size = 0
     if hasattr(file, "seek"):
         file.seek(0)
-    chunks = file.chunks(_CHUNK) if hasattr(file, "chunks") else iter(lambda: file.read(_CHUNK), b"")
+    chunks = (
+        file.chunks(_CHUNK) if hasattr(file, "chunks") else iter(lambda: file.read(_CHUNK), b"")
+    )
     with open(dest, "wb") as out:
         for chunk in chunks:
             size += len(chunk)
@@ -118,11 +120,53 @@ def dataset_delete(*, dataset: Dataset) -> None:
     """Delete a dataset no train job uses (its file goes after the commit)."""
     from apps.trials.models import TrainJob
 
-    if TrainJob.objects.filter(train_dataset=dataset).exists() or TrainJob.objects.filter(
-        val_dataset=dataset
-    ).exists():
+    if (
+        TrainJob.objects.filter(train_dataset=dataset).exists()
+        or TrainJob.objects.filter(val_dataset=dataset).exists()
+    ):
         raise InvalidDatasetUploadError(f"dataset {dataset.name!r} is used by a train job")
     file_name = dataset.data_file.name
     storage = dataset.data_file.storage
     dataset.delete()
     transaction.on_commit(lambda: storage.delete(file_name))
+
+
+def dataset_create_from_url(*, owner: User, name: str, task: str, url: str) -> Dataset:
+    """Download a dataset from an http(s) URL (as Rafiki's ``dataset_url``), then store it
+    like an upload (``dataset_create``). Refused when DATASET_URL_DOWNLOADS is off; the
+    download is capped at MAX_DATASET_MB and DATASET_URL_TIMEOUT_SECONDS."""
+    from urllib.parse import urlparse
+
+    import requests
+
+    if not settings.DATASET_URL_DOWNLOADS:
+        raise InvalidDatasetUploadError(
+            "this server does not download datasets from URLs; upload the file instead"
+        )
+    parsed = urlparse((url or "").strip())
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise InvalidDatasetUploadError(f"dataset URL {url!r} is not an http(s) URL")
+    file_name = PurePath(parsed.path).name or "dataset"
+    max_bytes = settings.MAX_DATASET_MB * 2**20
+    tmp_root = settings.DATA_DIR / "tmp"
+    tmp_root.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryFile(dir=tmp_root) as spool:
+        try:
+            with requests.get(
+                url, stream=True, timeout=settings.DATASET_URL_TIMEOUT_SECONDS
+            ) as response:
+                if response.status_code != 200:
+                    raise InvalidDatasetUploadError(
+                        f"downloading {url} answered HTTP {response.status_code}"
+                    )
+                size = 0
+                for chunk in response.iter_content(_CHUNK):
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise InvalidDatasetUploadError(
+                            f"the dataset at {url} is larger than the limit of {max_bytes // 2**20} MiB"
+                        )
+                    spool.write(chunk)
+        except requests.RequestException as exc:
+            raise InvalidDatasetUploadError(f"could not download {url}: {exc}") from None
+        return dataset_create(owner=owner, name=name, task=task, file=File(spool, name=file_name))

@@ -18,7 +18,7 @@ from tests.conftest import FIXTURES, TOY_TASK
 pytestmark = pytest.mark.urls("apps.compat.urls")
 
 
-def routes(w: World) -> list[tuple[str, str, Any, dict[str, int]]]:
+def routes(w: World) -> list[tuple[str, str, Any, dict[str, int | None]]]:
     trial = w.trial.pk
 
     def model_body() -> dict:
@@ -68,7 +68,8 @@ def routes(w: World) -> list[tuple[str, str, Any, dict[str, int]]]:
         ("get", f"/trials/{trial}", None, owner_or_admin),
         ("get", f"/trials/{trial}/logs", None, owner_or_admin),
         ("get", f"/trials/{trial}/parameters", None, owner_or_admin),
-        ("post", "/inference_jobs", {"app": "toyapp", "app_version": 1}, {"owner": 501, "other": 400, "anonymous": 401, "admin": 400}),
+        # The owner's create is the inference tests' business; here nobody else may.
+        ("post", "/inference_jobs", {"app": "toyapp", "app_version": 1}, {"owner": None, "other": 400, "anonymous": 401, "admin": 400}),
         ("get", "/inference_jobs", None, every(200)),
         ("get", "/inference_jobs/toyapp", None, every(200)),
         ("get", "/inference_jobs/toyapp/1", None, every(400)),
@@ -88,6 +89,8 @@ def test_every_route_answers_each_role_as_documented(role: str, world: World, cl
     client = client_for(user)
     wrong = []
     for method, path, body, expected in routes(world):
+        if expected[role] is None:
+            continue
         data = body() if callable(body) else body
         if data is None:
             response = getattr(client, method)(path)

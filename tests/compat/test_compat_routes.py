@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import pickle
+import sys
 from datetime import timedelta
 
 import numpy as np
@@ -18,7 +19,7 @@ from apps.api.models import ApiToken
 from apps.trials.models import TrainJob, Trial
 from rafiki.model.params import MAGIC
 from tests.api_fixtures import assert_error
-from tests.conftest import FIXTURES, TOY_TASK, drive
+from tests.conftest import FIXTURES, REPO, TOY_TASK, drive
 
 pytestmark = pytest.mark.urls("apps.compat.urls")
 
@@ -165,24 +166,115 @@ def test_datasets_upload_and_list_own_only(alice: User, bob: User) -> None:
     assert ok(login("bob@example.com", "bob-pw").get("/datasets")) == []
 
 
-def test_dataset_without_file_or_with_a_bad_file_is_an_invalid_dataset(alice: User) -> None:
+def test_dataset_without_file_or_with_a_bad_file_is_an_invalid_dataset(
+    alice: User, settings
+) -> None:
     client = login("alice@example.com", "alice-pw")
     assert_error(
         client.post("/datasets", {"name": "d", "task": TOY_TASK}), 400, "InvalidDatasetError"
     )
     assert_error(
         client.post(
+            "/datasets", {"name": "d", "task": TOY_TASK, "dataset_url": "file:///etc/passwd"}
+        ),
+        400,
+        "InvalidDatasetError",
+    )
+    settings.DATASET_URL_DOWNLOADS = False
+    body = assert_error(
+        client.post(
             "/datasets", {"name": "d", "task": TOY_TASK, "dataset_url": "http://example.com/d.zip"}
         ),
         400,
         "InvalidDatasetError",
     )
+    assert "does not download" in body["detail"]
     bad = SimpleUploadedFile("t.csv", b"not,a\nvalid")
     assert_error(
         client.post("/datasets", {"name": "d", "task": "TABULAR_CLASSIFICATION", "dataset": bad}),
         400,
         "InvalidDatasetError",
     )
+
+
+@pytest.fixture
+def http_file_server(tmp_path):
+    """A local HTTP server serving tmp_path/www (no network needed)."""
+    import functools
+    import http.server
+    import threading
+
+    root = tmp_path / "www"
+    root.mkdir()
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield root, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_dataset_from_a_url_is_downloaded_and_validated(
+    alice: User, http_file_server, settings
+) -> None:
+    root, base = http_file_server
+    sys.path.insert(0, str(REPO / "examples" / "datasets"))
+    try:
+        from tabular import build_iris
+    finally:
+        sys.path.pop(0)
+    build_iris(str(root))
+    (root / "iris.csv").write_bytes((root / "iris_train.csv").read_bytes())
+    client = login("alice@example.com", "alice-pw")
+    made = ok(
+        client.post(
+            "/datasets",
+            {"name": "iris", "task": "TABULAR_CLASSIFICATION", "dataset_url": f"{base}/iris.csv"},
+        )
+    )
+    assert made["size_bytes"] == (root / "iris.csv").stat().st_size
+    assert_error(
+        client.post(
+            "/datasets", {"name": "x", "task": TOY_TASK, "dataset_url": f"{base}/missing.csv"}
+        ),
+        400,
+        "InvalidDatasetError",
+    )
+    settings.MAX_DATASET_MB = 1
+    (root / "big.bin").write_bytes(b"x" * (2 * 2**20))
+    body = assert_error(
+        client.post("/datasets", {"name": "x", "task": TOY_TASK, "dataset_url": f"{base}/big.bin"}),
+        400,
+        "InvalidDatasetError",
+    )
+    assert "limit" in body["detail"]
+
+
+def test_null_optional_arguments_mean_the_defaults(alice: User, make_model, make_dataset) -> None:
+    client = login("alice@example.com", "alice-pw")
+    model, train, val = make_model(), make_dataset(name="t"), make_dataset(name="v")
+    made = ok(
+        client.post(
+            "/train_jobs",
+            {
+                "app": "nulls",
+                "task": TOY_TASK,
+                "train_dataset_id": train.pk,
+                "val_dataset_id": val.pk,
+                "model_ids": [model.pk],
+                "budget": None,
+                "train_args": None,
+            },
+            format="json",
+        )
+    )
+    assert ok(client.get("/train_jobs/nulls/1"))["budget"]["MODEL_TRIAL_COUNT"] == -1
+    assert made["app_version"] == 1
+
+
+def test_login_email_is_case_insensitive(alice: User) -> None:
+    login("Alice@Example.COM", "alice-pw")
 
 
 def test_models_upload_get_available_file_and_delete(alice: User, carol: User, bob: User) -> None:
@@ -448,7 +540,7 @@ def test_parameters_of_a_trial_without_saved_params_is_invalid_trial(
 # --- inference seam and admin actions -------------------------------------------------------
 
 
-def test_inference_routes_answer_until_inference_lands(finished_job: TrainJob, make_job) -> None:
+def test_inference_routes_refuse_what_cannot_be_served(finished_job: TrainJob, make_job) -> None:
     client = login("alice@example.com", "alice-pw")
     assert ok(client.get("/inference_jobs")) == []
     assert ok(client.get("/inference_jobs/toyapp")) == []
@@ -465,10 +557,6 @@ def test_inference_routes_answer_until_inference_lands(finished_job: TrainJob, m
         400,
         "InvalidTrainJobError",
     )
-    body = assert_error(
-        client.post("/inference_jobs", {"app": "toyapp", "app_version": -1}, format="json"), 501
-    )
-    assert "not available yet" in body["detail"]
 
 
 def test_stop_all_jobs_stops_every_running_job(superadmin: User, make_job, make_model) -> None:
