@@ -71,6 +71,7 @@ def dataset_detail(request: HttpRequest, dataset_id: int) -> HttpResponse:
             "dataset": dataset,
             "summary": summary,
             "class_counts": list(enumerate(summary.get("class_counts", []))),
+            "max_class_count": max(summary.get("class_counts") or [0]),
             "preview": dataset_preview(dataset=dataset),
         },
     )

@@ -255,7 +255,7 @@ def knobs_figure(rows: Sequence[tuple[int, dict[str, Any], float]]) -> dict | No
         ],
         "layout": {
             **_LAYOUT,
-            "margin": {"l": 60, "r": 60, "t": 70, "b": 30},
+            "margin": {"l": 60, "r": 60, "t": 90, "b": 30},
             "title": {"text": "Knobs against score", "x": 0.02, "font": {"size": 14}},
         },
     }

@@ -71,12 +71,18 @@ def screenshot(browser):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
 
     def take(name: str) -> Path:
+        import base64
+
         path = SCREENSHOTS / f"{name}.png"
-        # Capture the whole page, not just the window.
-        height = browser.execute_script("return document.documentElement.scrollHeight")
-        browser.set_window_size(1400, max(1000, min(int(height) + 40, 4000)))
-        browser.save_screenshot(str(path))
-        browser.set_window_size(1400, 1000)
+        # The whole page, not just the window (Chromium's DevTools capture beyond the viewport).
+        width, height = browser.execute_script(
+            "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+        )
+        shot = browser.execute_cdp_cmd(
+            "Page.captureScreenshot",
+            {"captureBeyondViewport": True, "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 6000), "scale": 1}},
+        )
+        path.write_bytes(base64.b64decode(shot["data"]))
         return path
 
     return take
