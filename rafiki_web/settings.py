@@ -312,6 +312,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "PATH_CONVERTER_OVERRIDES": {"id": int, "version": {"type": "integer", "minimum": -1}},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.api.schema.add_error_responses",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "TrainJobStatusEnum": "apps.trials.models.TrainJob.Status",
         "TrialStatusEnum": "apps.trials.models.Trial.Status",

@@ -25,7 +25,12 @@ def test_schema_generation_is_clean(tmp_path: Path) -> None:
 def test_schema_is_served_to_anyone(db: None) -> None:
     response = Client().get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
     assert response.status_code == 200
-    assert response.json()["info"]["title"] == "Rafiki Web API"
+    schema = response.json()
+    assert schema["info"]["title"] == "Rafiki Web API"
+    # The one error shape is documented on every operation.
+    assert schema["components"]["schemas"]["Error"]["required"] == ["error", "detail"]
+    trial = schema["paths"]["/api/trials/{trial_id}/"]["get"]["responses"]
+    assert trial["404"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/Error"
 
 
 def test_docs_page_uses_only_local_assets(db: None) -> None:
