@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "apps.models",
     "apps.datasets",
     "apps.trials",
+    "apps.inference",
     "apps.dashboard",
 ]
 
@@ -262,6 +263,31 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"expires": RECONCILE_INTERVAL_SECONDS},
     },
 }
+
+# --- Inference jobs -------------------------------------------------------------------------
+
+#: Best trials an inference job serves unless the request says otherwise.
+INFERENCE_MAX_TRIALS = env_int("INFERENCE_MAX_TRIALS", 2, minimum=1)
+#: What `predictor_host` starts with: the address (host:port) clients reach the
+#: Rafiki-compatible port at. Set it to the public name when clients are on other machines.
+PREDICTOR_HOST = env_str("PREDICTOR_HOST", f"{WEB_HOST}:{ADMIN_PORT}")
+#: How long a prediction request waits for the trials' answers.
+INFERENCE_PREDICT_TIMEOUT_SECONDS = env_float("INFERENCE_PREDICT_TIMEOUT_SECONDS", 30.0, minimum=0.1)
+#: How long a model may take to load its parameters before the job is ERRORED.
+INFERENCE_LOAD_TIMEOUT_SECONDS = env_float("INFERENCE_LOAD_TIMEOUT_SECONDS", 300.0, minimum=1.0)
+#: Queries in one request, and requests a worker answers in one call of the model's predict.
+INFERENCE_MAX_QUERIES = env_int("INFERENCE_MAX_QUERIES", 1000, minimum=1)
+INFERENCE_MAX_BATCH_REQUESTS = env_int("INFERENCE_MAX_BATCH_REQUESTS", 32, minimum=1)
+#: A served model that crashes this many times within the window ends its job ERRORED.
+INFERENCE_MAX_CRASHES = env_int("INFERENCE_MAX_CRASHES", 3, minimum=1)
+INFERENCE_CRASH_WINDOW_SECONDS = env_float("INFERENCE_CRASH_WINDOW_SECONDS", 600.0, minimum=1.0)
+#: Trials one `manage.py inference_worker` process serves at most.
+INFERENCE_WORKER_SLOTS = env_int("INFERENCE_WORKER_SLOTS", 8, minimum=1)
+#: How often inference workers look for work and beat their hearts; when a claim is stale.
+INFERENCE_POLL_SECONDS = env_float("INFERENCE_POLL_SECONDS", 1.0, minimum=0.05)
+INFERENCE_STALE_SECONDS = env_float("INFERENCE_STALE_SECONDS", 20.0, minimum=0.5)
+#: Memory limit of one serving process, in MiB.
+INFERENCE_MEMORY_MB = env_int("INFERENCE_MEMORY_MB", TRIAL_MEMORY_MB, minimum=64)
 
 # --- HTTP API (`/api/` and the Rafiki-compatible admin API on ADMIN_PORT) -----------------
 

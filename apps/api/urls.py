@@ -7,6 +7,7 @@ from apps.accounts import api as accounts
 from apps.api import converters  # noqa: F401  (registers <id:> and <version:>)
 from apps.api.errors import json_404
 from apps.datasets import api as datasets
+from apps.inference import api as inference
 from apps.models import api as models
 from apps.trials import api as trials
 
@@ -44,6 +45,22 @@ urlpatterns = [
         "trials/<id:trial_id>/parameters/",
         trials.TrialParametersApi.as_view(),
         name="trial-parameters",
+    ),
+    path("inference-jobs/", inference.InferenceJobListCreateApi.as_view(), name="inference-jobs"),
+    path(
+        "inference-jobs/<id:job_id>/",
+        inference.InferenceJobDetailApi.as_view(),
+        name="inference-job-detail",
+    ),
+    path(
+        "inference-jobs/<id:job_id>/stop/",
+        inference.InferenceJobStopApi.as_view(),
+        name="inference-job-stop",
+    ),
+    path(
+        "inference-jobs/<id:job_id>/predict/",
+        inference.InferenceJobPredictApi.as_view(),
+        name="inference-job-predict",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

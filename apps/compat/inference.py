@@ -1,19 +1,16 @@
-"""The seam where inference jobs plug into the Rafiki-compatible API.
-
-Serving predictions is a later issue. Until it lands these functions answer as Rafiki would
-for a server where no inference job ever runs: lists are empty, asking for the running job is
-InvalidRunningInferenceJobError, and creating one checks the train job (InvalidTrainJobError
-as Rafiki does) and then says plainly that serving is not available yet. The inference issue
-replaces the bodies with calls to its services; the views in `apps.compat.api` stay as they are.
-"""
+"""Where inference jobs plug into the Rafiki-compatible API: the views in `apps.compat.api`
+call these, which call the inference app's services and shape Rafiki's answers."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.core.exceptions import ValidationError
+
 from apps.accounts.models import User
 from apps.api.errors import ApiError
-from apps.trials.models import TrainJob
+from apps.inference import selectors, services
+from apps.inference.models import InferenceJob
 from apps.trials.selectors import train_job_get
 
 
@@ -26,40 +23,58 @@ def _no_running_job(app: str, app_version: int) -> ApiError:
     )
 
 
+def _brief(job: InferenceJob) -> dict[str, Any]:
+    return {
+        "id": job.pk,
+        "train_job_id": job.train_job_id,
+        "app": job.app,
+        "app_version": job.app_version,
+    }
+
+
+def _out(job: InferenceJob) -> dict[str, Any]:
+    return {
+        **_brief(job),
+        "status": job.status,
+        "datetime_started": job.datetime_started.isoformat(),
+        "datetime_stopped": job.datetime_stopped.isoformat() if job.datetime_stopped else None,
+    }
+
+
 def inference_job_list(*, user: User, app: str | None = None) -> list[dict[str, Any]]:
-    return []
+    return [_out(job) for job in selectors.inference_job_list(user=user, app=app)]
 
 
 def inference_job_get_running(*, user: User, app: str, app_version: int) -> dict[str, Any]:
-    raise _no_running_job(app, app_version)
+    job = selectors.inference_job_get_running(user=user, app=app, app_version=app_version)
+    if job is None:
+        raise _no_running_job(app, app_version)
+    return {**_out(job), "predictor_host": selectors.predictor_host(job=job)}
 
 
 def inference_job_create(
     *, user: User, app: str, app_version: int, budget: dict[str, Any]
 ) -> dict[str, Any]:
-    job = train_job_get(user=user, app=app, app_version=app_version)
-    if job is None:
+    train_job = train_job_get(user=user, app=app, app_version=app_version)
+    if train_job is None:
         raise ApiError(
             f"you have no train job for app {app!r} version {app_version}",
             error="InvalidTrainJobError",
             status_code=400,
         )
-    if job.status != TrainJob.Status.STOPPED:
-        raise ApiError(
-            f"train job {app} v{job.app_version} is {job.status}; an inference job needs a STOPPED train job",
-            error="InvalidTrainJobError",
-            status_code=400,
-        )
-    raise ApiError(
-        "serving predictions is not available yet on this server (inference jobs land in a later version)",
-        error="InferenceNotAvailableError",
-        status_code=501,
-    )
+    try:
+        job = services.inference_job_create(owner=user, train_job=train_job, budget=budget)
+    except ValidationError as e:
+        raise ApiError(" ".join(e.messages), error=type(e).__name__, status_code=400) from None
+    return {**_brief(job), "predictor_host": selectors.predictor_host(job=job)}
 
 
 def inference_job_stop(*, user: User, app: str, app_version: int) -> dict[str, Any]:
-    raise _no_running_job(app, app_version)
+    job = selectors.inference_job_get_running(user=user, app=app, app_version=app_version)
+    if job is None:
+        raise _no_running_job(app, app_version)
+    return _brief(services.inference_job_stop(job=job))
 
 
 def inference_job_stop_all() -> list[int]:
-    return []
+    return [job.pk for job in services.inference_job_stop_all()]

@@ -9,6 +9,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import re_path
 
 from apps.compat import api
+from apps.inference.views import predict
 
 handler400 = "apps.api.errors.json_400"
 handler403 = "apps.api.errors.json_403"
@@ -50,4 +51,6 @@ urlpatterns = [
     re_path(rf"^inference_jobs/{_APP}/{_VERSION}/?$", api.InferenceJobApi.as_view()),
     re_path(rf"^inference_jobs/{_APP}/{_VERSION}/stop/?$", api.InferenceJobStopApi.as_view()),
     re_path(r"^actions/stop_all_jobs/?$", api.StopAllJobsApi.as_view()),
+    # http://{predictor_host}/predict, predictor_host = "<host>:<port>/predictors/<key>".
+    re_path(r"^predictors/(?P<key>[A-Za-z0-9_-]+)/predict/?$", predict),
 ]

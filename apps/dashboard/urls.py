@@ -11,5 +11,6 @@ urlpatterns = [
     path("models/", include("apps.models.urls")),
     path("datasets/", include("apps.datasets.urls")),
     path("users/", include("apps.accounts.urls")),
+    path("inference/", include("apps.inference.urls")),
     path("", include("apps.trials.urls")),
 ]

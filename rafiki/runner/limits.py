@@ -389,7 +389,10 @@ class ConfinedProcess:
         limits: Limits,
         writable_dirs: Sequence[str] = (),
         readable_paths: Sequence[str] = (),
+        pass_fds: Sequence[int] = (),
     ):
+        # pass_fds: extra descriptors the child inherits at the same numbers (the serving
+        # child's request and reply pipes); everything else is closed.
         self.limits = limits
         keep = limits.output_keep_kb * 1024
         self.stdout = CappedOutput(keep)
@@ -408,6 +411,7 @@ class ConfinedProcess:
             start_new_session=True,  # own process group: one killpg reaches grandchildren
             preexec_fn=_preexec(rlimits(limits)),  # noqa: PLW1509 - setrlimit only, see _preexec
             close_fds=True,
+            pass_fds=tuple(pass_fds),
         )
         self.pid = self._proc.pid
         self._exited = False
