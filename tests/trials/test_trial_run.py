@@ -60,6 +60,26 @@ def test_writes_of_a_superseded_attempt_are_ignored(make_job) -> None:
     assert not TrialLog.objects.filter(trial=trial, payload__message="late").exists()
 
 
+def test_shared_params_of_the_best_trial_reach_the_next_trial(make_job, monkeypatch) -> None:
+    from rafiki.advisor import Proposal
+
+    job = make_job(budget={"MODEL_TRIAL_COUNT": 3}, parallelism=1)
+    train_job_schedule(job_id=job.pk)
+    run_trial(Trial.objects.get(job=job, number=1).pk)  # and schedules trial 2
+    monkeypatch.setattr(
+        "apps.trials.services._propose",
+        lambda job, sub, trials: Proposal(knobs={"x": 1, "name": "toy"}, share_params=True),
+    )
+    run_trial(Trial.objects.get(job=job, number=2).pk)  # and schedules trial 3, sharing
+    best = max(Trial.objects.filter(job=job, number__lte=2), key=lambda t: t.score)
+    trial = Trial.objects.get(job=job, number=3)
+    run_trial(trial.pk)
+    trial.refresh_from_db()
+    assert trial.status == Trial.Status.COMPLETED
+    assert trial.shared_params_from == best and trial.proposal["share_params"] is True
+    assert TrialLog.objects.filter(trial=trial, payload__message=f"shared params from x={best.knobs['x']}").exists()
+
+
 def test_model_error_ends_trial_and_job_errored_with_traceback(make_job) -> None:
     job = drive(make_job(budget={"MODEL_TRIAL_COUNT": 3}, train_args={"fault": "raise"}, parallelism=1))
     assert job.status == TrainJob.Status.ERRORED
