@@ -9,7 +9,7 @@ import pytest
 from apps.datasets.services import dataset_create
 from apps.models.services import model_template_create
 from apps.trials.models import TrainJob, Trial, TrialLog
-from apps.trials.services import train_job_create, train_job_schedule, train_job_stop
+from apps.trials.services import train_job_create, train_job_stop
 from apps.trials.tasks import run_trial
 from rafiki.model.params import load_params
 from tests.conftest import REPO, TOY_TASK, upload
@@ -110,11 +110,11 @@ def test_stop_terminates_the_running_trial(toy_job, workers, wait_for) -> None:
     assert job.status == TrainJob.Status.STOPPED
 
 
-def test_a_task_delivered_twice_runs_the_trial_once(toy_job, workers, wait_for, django_capture_on_commit_callbacks) -> None:
-    with django_capture_on_commit_callbacks(execute=False):
-        job = toy_job(budget={"MODEL_TRIAL_COUNT": 1}, train_args={"sleep": 1})
-    (trial_id,) = train_job_schedule(job_id=job.pk)  # enqueues one message on commit
-    run_trial.delay(trial_id)  # and the same delivery again
+def test_a_task_delivered_twice_runs_the_trial_once(toy_job, workers, wait_for) -> None:
+    job = toy_job(budget={"MODEL_TRIAL_COUNT": 1}, train_args={"sleep": 2})
+    wait_for(lambda: Trial.objects.filter(job=job).exists(), "the trial to be scheduled")
+    trial_id = Trial.objects.get(job=job).pk
+    run_trial.delay(trial_id)  # the same delivery twice more, while the first one runs
     run_trial.delay(trial_id)
     wait_for(job_is_final(job), "the job to finish")
     trial = Trial.objects.get(pk=trial_id)
