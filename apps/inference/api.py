@@ -37,7 +37,9 @@ def _jobs_with_workers(qs: QuerySet[InferenceJob]) -> QuerySet[InferenceJob]:
 
 
 class InferenceJobListCreateApi(APIView):
-    @extend_schema(operation_id="inference_jobs_list", responses=paginated(InferenceJobOutputSerializer))
+    @extend_schema(
+        operation_id="inference_jobs_list", responses=paginated(InferenceJobOutputSerializer)
+    )
     def get(self, request: Request) -> Response:
         paginator = Pagination()
         page = paginator.paginate_queryset(
@@ -78,7 +80,9 @@ class InferenceJobDetailApi(APIView):
 
 
 class InferenceJobStopApi(APIView):
-    @extend_schema(request=None, responses=InferenceJobOutputSerializer, description="Stop serving.")
+    @extend_schema(
+        request=None, responses=InferenceJobOutputSerializer, description="Stop serving."
+    )
     def post(self, request: Request, job_id: int) -> Response:
         job = inference_job_stop(job=get_job_for_user(request, job_id))
         return Response(InferenceJobOutputSerializer(job).data)

@@ -119,7 +119,9 @@ class InferenceWorker(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["job", "trial"], name="inference_worker_trial_unique")
         ]
-        indexes = [models.Index(fields=["status", "heartbeat_at"], name="inference_worker_claim_idx")]
+        indexes = [
+            models.Index(fields=["status", "heartbeat_at"], name="inference_worker_claim_idx")
+        ]
         ordering = ["job_id", "rank"]
 
     def __str__(self) -> str:

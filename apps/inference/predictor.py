@@ -95,7 +95,9 @@ def predict(*, job: InferenceJob, queries: Any) -> list[Any]:
     others fail, the answers that arrived are ensembled."""
     if job.status != InferenceJob.Status.RUNNING:
         if job.status == InferenceJob.Status.STARTED:
-            raise JobNotRunningError(f"inference job {job.pk} is still loading its trials; try again shortly")
+            raise JobNotRunningError(
+                f"inference job {job.pk} is still loading its trials; try again shortly"
+            )
         raise JobNotRunningError(f"inference job {job.pk} is {job.status}, not serving")
     task = job.task
     features = (
@@ -104,7 +106,9 @@ def predict(*, job: InferenceJob, queries: Any) -> list[Any]:
         else None
     )
     try:
-        validate_queries(task, queries, features=features, max_queries=settings.INFERENCE_MAX_QUERIES)
+        validate_queries(
+            task, queries, features=features, max_queries=settings.INFERENCE_MAX_QUERIES
+        )
     except InvalidQueryError as e:
         raise QueryError(str(e)) from None
     workers = list(

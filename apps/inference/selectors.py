@@ -51,7 +51,9 @@ def inference_workers(*, job: InferenceJob) -> QuerySet[InferenceWorker]:
 def train_jobs_servable(*, user: User) -> QuerySet[TrainJob]:
     """The user's STOPPED train jobs with a completed trial that saved parameters."""
     return (
-        TrainJob.objects.filter(owner=user, status=TrainJob.Status.STOPPED, trials__is_params_saved=True)
+        TrainJob.objects.filter(
+            owner=user, status=TrainJob.Status.STOPPED, trials__is_params_saved=True
+        )
         .distinct()
         .order_by("app", "-app_version")
     )

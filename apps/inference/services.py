@@ -81,7 +81,9 @@ def inference_job_create(
         raise InvalidTrainJobError(
             f"train job {locked} is {locked.status}; an inference job needs a STOPPED train job"
         )
-    if InferenceJob.objects.filter(train_job=locked, status__in=InferenceJob.ACTIVE_STATES).exists():
+    if InferenceJob.objects.filter(
+        train_job=locked, status__in=InferenceJob.ACTIVE_STATES
+    ).exists():
         raise RunningInferenceJobExistsError(
             f"train job {locked} already has a running inference job; stop it first"
         )
@@ -111,7 +113,9 @@ def _drop_waiting_requests(job_id: int, trial_ids: list[int]) -> None:
     try:
         prediction_bus().drop(job_id, trial_ids)
     except Exception:  # Redis down: the lists expire on their own
-        log.warning("could not drop the waiting requests of inference job %s", job_id, exc_info=True)
+        log.warning(
+            "could not drop the waiting requests of inference job %s", job_id, exc_info=True
+        )
 
 
 def _end(job: InferenceJob, status: str, error: str = "") -> bool:
@@ -126,7 +130,9 @@ def _end(job: InferenceJob, status: str, error: str = "") -> bool:
     InferenceWorker.objects.filter(job_id=job.pk).exclude(
         status__in=InferenceWorker.FINAL_STATES
     ).update(status=InferenceWorker.Status.STOPPED, datetime_stopped=now)
-    trial_ids = list(InferenceWorker.objects.filter(job_id=job.pk).values_list("trial_id", flat=True))
+    trial_ids = list(
+        InferenceWorker.objects.filter(job_id=job.pk).values_list("trial_id", flat=True)
+    )
     transaction.on_commit(lambda: _drop_waiting_requests(job.pk, trial_ids))
     return True
 
@@ -143,7 +149,9 @@ def inference_job_stop(*, job: InferenceJob) -> InferenceJob:
 def inference_job_stop_all() -> list[InferenceJob]:
     """Stop every active inference job (the superadmin's "stop all jobs"); returns them."""
     ids = list(
-        InferenceJob.objects.filter(status__in=InferenceJob.ACTIVE_STATES).values_list("pk", flat=True)
+        InferenceJob.objects.filter(status__in=InferenceJob.ACTIVE_STATES).values_list(
+            "pk", flat=True
+        )
     )
     return [inference_job_stop(job=InferenceJob(pk=pk)) for pk in ids]
 
@@ -160,7 +168,9 @@ def _mine(worker_id: int, attempt: int) -> Any:
     )
 
 
-def inference_workers_claim(*, host: str, limit: int, now: datetime | None = None) -> list[tuple[int, int]]:
+def inference_workers_claim(
+    *, host: str, limit: int, now: datetime | None = None
+) -> list[tuple[int, int]]:
     """Take up to ``limit`` workers that need a process: PENDING ones, and claimed ones whose
     holder stopped beating (its machine died). Each claim is one conditional UPDATE, so two
     worker processes never serve the same trial. Returns (worker id, attempt) pairs."""
@@ -178,20 +188,26 @@ def inference_workers_claim(*, host: str, limit: int, now: datetime | None = Non
     claimed = []
     for worker_id, attempt, status in candidates:
         with transaction.atomic():
-            taken = InferenceWorker.objects.filter(pk=worker_id, attempt=attempt).filter(
-                Q(status=InferenceWorker.Status.PENDING)
-                | Q(status__in=InferenceWorker.CLAIMED_STATES, heartbeat_at__lt=stale)
-            ).update(
-                status=InferenceWorker.Status.STARTING,
-                attempt=F("attempt") + 1,
-                host=host,
-                pid=None,
-                heartbeat_at=now,
-                datetime_started=now,
+            taken = (
+                InferenceWorker.objects.filter(pk=worker_id, attempt=attempt)
+                .filter(
+                    Q(status=InferenceWorker.Status.PENDING)
+                    | Q(status__in=InferenceWorker.CLAIMED_STATES, heartbeat_at__lt=stale)
+                )
+                .update(
+                    status=InferenceWorker.Status.STARTING,
+                    attempt=F("attempt") + 1,
+                    host=host,
+                    pid=None,
+                    heartbeat_at=now,
+                    datetime_started=now,
+                )
             )
         if taken:
             if status != InferenceWorker.Status.PENDING:
-                log.warning("inference worker %s: its holder went silent; serving it here", worker_id)
+                log.warning(
+                    "inference worker %s: its holder went silent; serving it here", worker_id
+                )
             claimed.append((worker_id, attempt + 1))
     return claimed
 
@@ -224,7 +240,9 @@ def inference_worker_ready(*, worker_id: int, attempt: int, pid: int | None) -> 
     ):
         return False
     job_id = InferenceWorker.objects.values_list("job_id", flat=True).get(pk=worker_id)
-    waiting = InferenceWorker.objects.filter(job_id=job_id).exclude(status=InferenceWorker.Status.RUNNING)
+    waiting = InferenceWorker.objects.filter(job_id=job_id).exclude(
+        status=InferenceWorker.Status.RUNNING
+    )
     if not waiting.exists():
         InferenceJob.objects.filter(pk=job_id, status=InferenceJob.Status.STARTED).update(
             status=InferenceJob.Status.RUNNING
@@ -233,7 +251,9 @@ def inference_worker_ready(*, worker_id: int, attempt: int, pid: int | None) -> 
 
 
 @transaction.atomic
-def inference_worker_failed(*, worker_id: int, attempt: int, error: str, traceback: str = "") -> bool:
+def inference_worker_failed(
+    *, worker_id: int, attempt: int, error: str, traceback: str = ""
+) -> bool:
     """The trial cannot be served (its model failed to load, or kept crashing): the worker
     ends ERRORED and so does the job, with the reason, and the other trials stop."""
     worker = _mine(worker_id, attempt).select_related("trial__sub_job__model").first()
@@ -260,7 +280,10 @@ def inference_worker_crashed(*, worker_id: int, attempt: int, reason: str, pid: 
     for the job's page. False when the claim is no longer this process's."""
     return bool(
         _mine(worker_id, attempt).update(
-            crashes=F("crashes") + 1, last_crash=reason[:10_000], pid=pid, heartbeat_at=timezone.now()
+            crashes=F("crashes") + 1,
+            last_crash=reason[:10_000],
+            pid=pid,
+            heartbeat_at=timezone.now(),
         )
     )
 
@@ -270,7 +293,9 @@ def inference_worker_release(*, host: str, held: list[tuple[int, int]]) -> int:
     another inference worker to take at once, instead of after the stale timeout."""
     released = 0
     for worker_id, attempt in held:
-        released += _mine(worker_id, attempt).filter(host=host).update(
-            status=InferenceWorker.Status.PENDING, pid=None, heartbeat_at=None
+        released += (
+            _mine(worker_id, attempt)
+            .filter(host=host)
+            .update(status=InferenceWorker.Status.PENDING, pid=None, heartbeat_at=None)
         )
     return released

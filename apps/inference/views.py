@@ -69,9 +69,13 @@ def predict(request: HttpRequest, key: str) -> HttpResponse:
         return _error("MethodNotAllowedError", "POST a JSON body to predict", 405)
     job = inference_job_get_by_key(key=key)
     if job is None:
-        return _error("InvalidRunningInferenceJobError", "no inference job has this predictor address", 404)
+        return _error(
+            "InvalidRunningInferenceJobError", "no inference job has this predictor address", 404
+        )
     if len(request.body) > MAX_PREDICT_BODY:
-        return _error("InvalidQueryError", f"the request body is over {MAX_PREDICT_BODY} bytes", 413)
+        return _error(
+            "InvalidQueryError", f"the request body is over {MAX_PREDICT_BODY} bytes", 413
+        )
     try:
         body = json.loads(request.body or b"null")
     except ValueError:
@@ -105,7 +109,9 @@ def job_list(request: HttpRequest) -> HttpResponse:
 @member_required
 @require_POST
 def job_create(request: HttpRequest) -> HttpResponse:
-    train_job = TrainJob.objects.filter(pk=request.POST.get("train_job") or 0, owner=request.user).first()
+    train_job = TrainJob.objects.filter(
+        pk=request.POST.get("train_job") or 0, owner=request.user
+    ).first()
     if train_job is None:
         messages.error(request, "Choose one of your stopped train jobs.")
         return redirect("inference:job_list")

@@ -103,9 +103,9 @@ class TrialServer(threading.Thread):
             connection.close()
 
     def _serve(self) -> None:
-        worker = InferenceWorker.objects.select_related("trial__sub_job__model", "job__train_job").get(
-            pk=self.worker_id
-        )
+        worker = InferenceWorker.objects.select_related(
+            "trial__sub_job__model", "job__train_job"
+        ).get(pk=self.worker_id)
         self.job_id, self.trial_id = worker.job_id, worker.trial_id
         workdir = Path(settings.WORKER_DIR) / "inference" / f"{self.worker_id}-{self.attempt}"
         self.served = ServedModel(_serve_spec(worker), str(workdir), _limits())
@@ -144,7 +144,9 @@ class TrialServer(threading.Thread):
         """The model process died: restart it, unless it died too often lately."""
         now = time.monotonic()
         self.crash_times.append(now)
-        while self.crash_times and now - self.crash_times[0] > settings.INFERENCE_CRASH_WINDOW_SECONDS:
+        while (
+            self.crash_times and now - self.crash_times[0] > settings.INFERENCE_CRASH_WINDOW_SECONDS
+        ):
             self.crash_times.popleft()
         log.warning("inference worker %s: %s", self.worker_id, reason)
         if len(self.crash_times) >= settings.INFERENCE_MAX_CRASHES:
@@ -164,7 +166,9 @@ class TrialServer(threading.Thread):
         ):
             raise _GiveUp  # the claim went elsewhere or the job stopped meanwhile
 
-    def _answer(self, bus: PredictionBus, requests: list[Request], *, retried: bool = False) -> None:
+    def _answer(
+        self, bus: PredictionBus, requests: list[Request], *, retried: bool = False
+    ) -> None:
         assert self.served is not None
         queries = [q for r in requests for q in r.queries]
         try:
@@ -178,12 +182,19 @@ class TrialServer(threading.Thread):
             bus.reply(requests[0], self.trial_id, error=e.error)
             return
         except ModelCrashedError as e:
-            self._crashed(str(e))
+            try:
+                self._crashed(str(e))
+            except _GiveUp:
+                for request in requests:
+                    bus.reply(request, self.trial_id, error=f"the model process crashed: {e}")
+                raise
             if not retried:
                 self._answer(bus, requests, retried=True)
                 return
             for request in requests:
-                bus.reply(request, self.trial_id, error=f"the model process crashed on this query: {e}")
+                bus.reply(
+                    request, self.trial_id, error=f"the model process crashed on this query: {e}"
+                )
             return
         start = 0
         for request in requests:

@@ -56,13 +56,20 @@ class PredictionBus:
 
     # -- web side ------------------------------------------------------------------------
 
-    def ask(self, job_id: int, trial_ids: list[int], queries: list[Any], timeout: float) -> dict[int, Answer]:
+    def ask(
+        self, job_id: int, trial_ids: list[int], queries: list[Any], timeout: float
+    ) -> dict[int, Answer]:
         """Send ``queries`` to every trial and wait up to ``timeout`` seconds for their
         answers; returns the answers that arrived, by trial id."""
         request_id = uuid.uuid4().hex
         reply = f"{PREFIX}reply:{request_id}"
         message = json.dumps(
-            {"id": request_id, "reply": reply, "queries": queries, "deadline": time.time() + timeout},
+            {
+                "id": request_id,
+                "reply": reply,
+                "queries": queries,
+                "deadline": time.time() + timeout,
+            },
             separators=(",", ":"),
         )
         pipe = self.redis.pipeline(transaction=False)
@@ -98,7 +105,9 @@ class PredictionBus:
 
     # -- worker side ---------------------------------------------------------------------
 
-    def take(self, job_id: int, trial_id: int, *, block_seconds: float, max_requests: int) -> list[Request]:
+    def take(
+        self, job_id: int, trial_id: int, *, block_seconds: float, max_requests: int
+    ) -> list[Request]:
         """The next requests for this trial (waits up to ``block_seconds`` for the first,
         then takes up to ``max_requests`` already waiting, to answer them in one batch).
         Requests nobody waits for any more are dropped."""
@@ -114,14 +123,26 @@ class PredictionBus:
         for item in raw:
             try:
                 data = json.loads(item)
-                request = Request(str(data["id"]), str(data["reply"]), list(data["queries"]), float(data["deadline"]))
+                request = Request(
+                    str(data["id"]),
+                    str(data["reply"]),
+                    list(data["queries"]),
+                    float(data["deadline"]),
+                )
             except (ValueError, KeyError, TypeError):
                 continue
             if request.deadline + CLOCK_SLACK_SECONDS >= now:
                 requests.append(request)
         return requests
 
-    def reply(self, request: Request, trial_id: int, *, predictions: list[Any] | None = None, error: str | None = None) -> None:
+    def reply(
+        self,
+        request: Request,
+        trial_id: int,
+        *,
+        predictions: list[Any] | None = None,
+        error: str | None = None,
+    ) -> None:
         body: dict[str, Any] = {"trial": trial_id}
         if error is not None:
             body["error"] = error

@@ -37,7 +37,9 @@ def _image(i: int, query: Any) -> None:
     try:
         array = np.asarray(query)
     except (ValueError, TypeError):
-        raise InvalidQueryError(f"query {i}: the image's rows are not all the same length") from None
+        raise InvalidQueryError(
+            f"query {i}: the image's rows are not all the same length"
+        ) from None
     if array.dtype == object or array.dtype.kind not in "iuf":
         raise InvalidQueryError(f"query {i}: an image's values must all be numbers")
     if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] not in (1, 3, 4)):
@@ -46,7 +48,9 @@ def _image(i: int, query: Any) -> None:
             f"got shape {tuple(array.shape)}"
         )
     if max(array.shape[:2]) > MAX_IMAGE_SIDE or array.size > MAX_IMAGE_VALUES or 0 in array.shape:
-        raise InvalidQueryError(f"query {i}: an image of shape {tuple(array.shape)} is out of bounds")
+        raise InvalidQueryError(
+            f"query {i}: an image of shape {tuple(array.shape)} is out of bounds"
+        )
     if array.dtype.kind == "f" and not np.isfinite(array).all():
         raise InvalidQueryError(f"query {i}: an image's values must be finite numbers")
 
@@ -70,12 +74,16 @@ def _row(i: int, query: Any, features: Sequence[str] | None) -> None:
     if features:
         missing = [f for f in features if f not in query]
         if missing:
-            raise InvalidQueryError(f"query {i}: missing feature(s) {', '.join(map(repr, missing))}")
+            raise InvalidQueryError(
+                f"query {i}: missing feature(s) {', '.join(map(repr, missing))}"
+            )
 
 
 def _audio(i: int, query: Any) -> None:
     if not isinstance(query, str):
-        raise InvalidQueryError(f"query {i}: a SPEECH_RECOGNITION query is a base64 string of a wav file")
+        raise InvalidQueryError(
+            f"query {i}: a SPEECH_RECOGNITION query is a base64 string of a wav file"
+        )
     try:
         head = base64.b64decode(query[:64], validate=True)
         base64.b64decode(query, validate=True)
@@ -85,7 +93,9 @@ def _audio(i: int, query: Any) -> None:
         raise InvalidQueryError(f"query {i}: the decoded bytes are not a wav file")
 
 
-def validate_queries(task: str, queries: Any, *, features: Sequence[str] | None = None, max_queries: int = 1000) -> list[Any]:
+def validate_queries(
+    task: str, queries: Any, *, features: Sequence[str] | None = None, max_queries: int = 1000
+) -> list[Any]:
     """``queries`` if each has the format of ``task``; raises ``InvalidQueryError``.
     Custom tasks accept any JSON value. ``features``: the tabular columns a query must have."""
     if not isinstance(queries, list):

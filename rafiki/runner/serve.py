@@ -152,7 +152,9 @@ def main(argv: list[str]) -> int:
             return 0
         queries = message.get("queries") if isinstance(message, dict) else None
         if not isinstance(queries, list):
-            write_frame(reply_fd, {"error": "a request must be {\"queries\": [...]}", "traceback": ""})
+            write_frame(
+                reply_fd, {"error": 'a request must be {"queries": [...]}', "traceback": ""}
+            )
             continue
         write_frame(reply_fd, predict(model, queries))
 

@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the e2e fixtures (cluster, wait_for) are imported to be used here
 """Fixtures for serving tests: the digits image datasets, trained jobs, and a serving stack
 (a real Redis, real `manage.py inference_worker` processes and the admin API server)."""
 
@@ -63,12 +64,21 @@ def trained_image_job(alice: User, digits: dict[str, str]) -> Callable[..., Trai
 
     def make(*class_names: str, app: str = "digits", trials_per_model: int = 2) -> TrainJob:
         train = dataset_create(
-            owner=alice, name="train", task="IMAGE_CLASSIFICATION", file=upload(Path(digits["train"]), "train.zip")
+            owner=alice,
+            name="train",
+            task="IMAGE_CLASSIFICATION",
+            file=upload(Path(digits["train"]), "train.zip"),
         )
         val = dataset_create(
-            owner=alice, name="val", task="IMAGE_CLASSIFICATION", file=upload(Path(digits["val"]), "val.zip")
+            owner=alice,
+            name="val",
+            task="IMAGE_CLASSIFICATION",
+            file=upload(Path(digits["val"]), "val.zip"),
         )
-        models = [model_upload(alice, IMAGE_MODELS / f"{n}.py", n, "IMAGE_CLASSIFICATION") for n in class_names]
+        models = [
+            model_upload(alice, IMAGE_MODELS / f"{n}.py", n, "IMAGE_CLASSIFICATION")
+            for n in class_names
+        ]
         job = train_job_create(
             owner=alice,
             app=app,
@@ -108,7 +118,9 @@ def trained_echo_job(alice: User, make_dataset) -> Callable[..., TrainJob]:
     return make
 
 
-def _wait_for_http(url: str, proc: subprocess.Popen, cluster: Cluster, timeout: float = 60.0) -> None:
+def _wait_for_http(
+    url: str, proc: subprocess.Popen, cluster: Cluster, timeout: float = 60.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -138,7 +150,9 @@ class Serving:
 
     def inference_worker(self, name: str) -> subprocess.Popen:
         env = {**self.env, "RAFIKI_WORKER_DIR": str(self.cluster.root / f"inference-{name}")}
-        proc = self.cluster._spawn(f"inference-{name}", [sys.executable, "manage.py", "inference_worker"], env)
+        proc = self.cluster._spawn(
+            f"inference-{name}", [sys.executable, "manage.py", "inference_worker"], env
+        )
         self.workers.append(proc)
         return proc
 
@@ -160,7 +174,7 @@ def point_at_test_redis(settings, cluster: Cluster) -> None:
 
 
 @pytest.fixture
-def wait_for_job(wait_for) -> Callable[..., InferenceJob]:  # noqa: F811
+def wait_for_job(wait_for) -> Callable[..., InferenceJob]:
     def wait_status(job_id: int, *statuses: str, timeout: float = 60.0) -> InferenceJob:
         job = InferenceJob.objects.get(pk=job_id)
 

@@ -7,19 +7,18 @@ from __future__ import annotations
 import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from apps.api.services import token_create
 from apps.inference.models import InferenceJob, InferenceWorker
-from apps.inference.services import inference_job_create
+from apps.inference.services import inference_job_create, inference_job_stop_all
 from rafiki.client import Client, RafikiClientError
 from rafiki.model import load_model_class
 from rafiki.model.params import load_params
 from rafiki.model.utils import utils
-from tests.inference.conftest import IMAGE_MODELS, post_json
+from tests.inference.conftest import post_json
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -88,7 +87,9 @@ def test_image_job_served_ensembled_restarted_and_stopped(
 
     # 50 concurrent clients, all answered with the ensembled prediction.
     with ThreadPoolExecutor(50) as pool:
-        answers = list(pool.map(lambda i: post_json(predict_url, {"query": queries[i % 20]}), range(50)))
+        answers = list(
+            pool.map(lambda i: post_json(predict_url, {"query": queries[i % 20]}), range(50))
+        )
     assert [a.status_code for a in answers] == [200] * 50
     for i, answer in enumerate(answers):
         np.testing.assert_allclose(answer.json()["prediction"], expected[i % 20], atol=1e-6)
@@ -103,7 +104,9 @@ def test_image_job_served_ensembled_restarted_and_stopped(
     assert [a.status_code for a in answers] == [200] * 16, answers[0].text
     for answer in answers:
         np.testing.assert_allclose(answer.json()["predictions"], expected[:5], atol=1e-6)
-    wait_for(lambda: InferenceWorker.objects.get(pk=victim.pk).crashes == 1, "the crash to be recorded")
+    wait_for(
+        lambda: InferenceWorker.objects.get(pk=victim.pk).crashes == 1, "the crash to be recorded"
+    )
     restarted = InferenceWorker.objects.get(pk=victim.pk)
     assert restarted.pid != victim.pid and restarted.status == "RUNNING"
     job.refresh_from_db()
@@ -152,7 +155,8 @@ def test_model_errors_are_per_request_and_a_lost_worker_is_taken_over(
     old = dict(job.workers.values_list("pk", "attempt"))
     wait_for(
         lambda: all(
-            w.attempt > old[w.pk] and w.status == "RUNNING" for w in InferenceWorker.objects.filter(job=job)
+            w.attempt > old[w.pk] and w.status == "RUNNING"
+            for w in InferenceWorker.objects.filter(job=job)
         ),
         "the second inference worker to take over",
     )
@@ -160,13 +164,12 @@ def test_model_errors_are_per_request_and_a_lost_worker_is_taken_over(
     assert again.status_code == 200, again.text
     assert again.json()["prediction"] == {"echo": "still here", "x": best_x}
 
-    # The superadmin's stop_all_jobs stops inference jobs too.
-    client.stop_all_jobs  # noqa: B018 - the route is exercised through the services below
-    from apps.inference.services import inference_job_stop_all
-
+    # "Stop all jobs" stops inference jobs too, and their model processes end.
+    pids = list(job.workers.values_list("pid", flat=True))
     assert [j.pk for j in inference_job_stop_all()] == [job.pk]
     job.refresh_from_db()
     assert job.status == "STOPPED"
+    wait_for(lambda: not any(_pid_alive(p) for p in pids), "the model processes to end")
 
 
 def test_a_model_that_cannot_load_its_parameters_ends_the_job_errored(
@@ -182,3 +185,27 @@ def test_a_model_that_cannot_load_its_parameters_ends_the_job_errored(
     assert not InferenceWorker.objects.filter(job=job, status__in=["STARTING", "RUNNING"]).exists()
     # The train job can be deployed again (the errored job is not "running").
     assert InferenceJob.objects.filter(train_job=train_job).count() == 1
+
+
+def test_a_model_that_keeps_crashing_ends_the_job_errored(
+    alice, serving, trained_echo_job, wait_for_job, point_at_test_redis
+) -> None:
+    train_job = trained_echo_job(app="crashy")
+    job = inference_job_create(owner=alice, train_job=train_job, max_trials=1)
+    job = wait_for_job(job.pk, "RUNNING", "ERRORED")
+    url = serving.url(f"/predictors/{job.predictor_key}/predict")
+    # The query kills the model process: restarted and retried once, then that request fails
+    # and the job serves on.
+    first = post_json(url, {"query": "crash"})
+    assert (first.status_code, first.json()["error"]) == (500, "ModelPredictError")
+    assert "crashed" in first.json()["detail"]
+    assert post_json(url, {"query": "fine"}).json()["prediction"]["echo"] == "fine"
+    job.refresh_from_db()
+    assert job.status == "RUNNING"
+    assert job.workers.get().crashes == 2
+    # The third crash within the window (INFERENCE_MAX_CRASHES) ends the job.
+    second = post_json(url, {"query": "crash"})
+    assert second.status_code == 500
+    job.refresh_from_db()
+    assert job.status == "ERRORED"
+    assert "crashed 3 times" in job.error and "SIGKILL" in job.error
