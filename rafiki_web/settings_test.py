@@ -8,8 +8,8 @@ import tempfile
 os.environ.setdefault("RAFIKI_DATA_DIR", tempfile.mkdtemp(prefix="rafiki-test-"))
 os.environ.setdefault("SECRET_KEY", "test-secret-key-not-for-production")
 
-from rafiki_web.settings import *  # noqa: E402,F403
-from rafiki_web.settings import DATA_DIR, DATABASES  # noqa: E402
+from rafiki_web.settings import *
+from rafiki_web.settings import DATA_DIR, DATABASES
 
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"] = {"NAME": str(DATA_DIR / "test.sqlite3")}

@@ -3,8 +3,9 @@ which runs a job's trials in this process (the Celery task body, without a broke
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -28,7 +29,9 @@ def iris_csvs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """iris_{train,val,test}.csv built by the example builder (examples/data is not in git)."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("tabular_builder", REPO / "examples" / "datasets" / "tabular.py")
+    spec = importlib.util.spec_from_file_location(
+        "tabular_builder", REPO / "examples" / "datasets" / "tabular.py"
+    )
     assert spec and spec.loader
     builder = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(builder)
@@ -44,7 +47,9 @@ def upload(content: bytes | Path, name: str) -> SimpleUploadedFile:
 
 @pytest.fixture
 def alice(db: None) -> User:
-    return User.objects.create_user("alice@example.com", "alice-pw", user_type=UserType.MODEL_DEVELOPER)
+    return User.objects.create_user(
+        "alice@example.com", "alice-pw", user_type=UserType.MODEL_DEVELOPER
+    )
 
 
 @pytest.fixture
@@ -79,9 +84,15 @@ def make_model(alice: User) -> Callable[..., ModelTemplate]:
 @pytest.fixture
 def make_dataset(alice: User) -> Callable[..., Dataset]:
     def make(
-        *, owner: User | None = None, name: str = "data", task: str = TOY_TASK, content: bytes = b"toy data\n"
+        *,
+        owner: User | None = None,
+        name: str = "data",
+        task: str = TOY_TASK,
+        content: bytes = b"toy data\n",
     ) -> Dataset:
-        return dataset_create(owner=owner or alice, name=name, task=task, file=upload(content, f"{name}.txt"))
+        return dataset_create(
+            owner=owner or alice, name=name, task=task, file=upload(content, f"{name}.txt")
+        )
 
     return make
 
@@ -123,7 +134,9 @@ def drive(job: TrainJob, *, max_runs: int = 50) -> TrainJob:
         job.refresh_from_db()
         if job.is_final:
             return job
-        pending = Trial.objects.filter(job=job, status=Trial.Status.PENDING).order_by("number").first()
+        pending = (
+            Trial.objects.filter(job=job, status=Trial.Status.PENDING).order_by("number").first()
+        )
         if pending is None:
             train_job_schedule(job_id=job.pk)
             continue

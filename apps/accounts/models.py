@@ -20,9 +20,7 @@ def validate_rafiki_email(value: str) -> None:
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def create_user(
-        self, email: str, password: str | None = None, **extra: Any
-    ) -> User:
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> User:
         validate_rafiki_email(email)
         user = self.model(email=self.normalize_email(email), **extra)
         user.set_password(password)
@@ -44,9 +42,7 @@ class User(AbstractBaseUser, PermissionsMixin):
         APP_DEVELOPER = UserType.APP_DEVELOPER
 
     email = models.CharField(max_length=254, unique=True, validators=[validate_rafiki_email])
-    user_type = models.CharField(
-        max_length=32, choices=Type.choices, default=Type.MODEL_DEVELOPER
-    )
+    user_type = models.CharField(max_length=32, choices=Type.choices, default=Type.MODEL_DEVELOPER)
     banned_date = models.DateTimeField(null=True, blank=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(auto_now_add=True)

@@ -42,7 +42,9 @@ def user_create(*, creator: User, email: str, password: str, user_type: str) -> 
     another superadmin. Passwords are hashed by Django."""
     email = (email or "").strip()
     if user_type not in UserType.values():
-        raise InvalidUserError(f"user type {user_type!r} is not one of {', '.join(UserType.values())}")
+        raise InvalidUserError(
+            f"user type {user_type!r} is not one of {', '.join(UserType.values())}"
+        )
     if user_type == UserType.SUPERADMIN:
         raise InvalidUserError("there is only one superadmin")
     if user_type == UserType.ADMIN and creator.user_type != UserType.SUPERADMIN:

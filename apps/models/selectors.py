@@ -8,7 +8,9 @@ from apps.accounts.models import User
 from apps.models.models import ModelTemplate
 
 
-def model_template_list_available(*, user: User, task: str | None = None) -> QuerySet[ModelTemplate]:
+def model_template_list_available(
+    *, user: User, task: str | None = None
+) -> QuerySet[ModelTemplate]:
     """The user's own models and everyone's PUBLIC models, newest first."""
     qs = ModelTemplate.objects.filter(
         Q(owner=user) | Q(access_right=ModelTemplate.AccessRight.PUBLIC)

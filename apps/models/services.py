@@ -41,7 +41,7 @@ def _check_dependencies(dependencies: Any) -> dict[str, str]:
         isinstance(k, str) and isinstance(v, str) for k, v in dependencies.items()
     ):
         raise InvalidModelError(
-            'dependencies must be a JSON object of package name -> version, e.g. '
+            "dependencies must be a JSON object of package name -> version, e.g. "
             '{"scikit-learn": "1.4.2"}'
         )
     return dict(dependencies)

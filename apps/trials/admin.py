@@ -11,7 +11,15 @@ class SubTrainJobInline(admin.TabularInline):
 
 @admin.register(TrainJob)
 class TrainJobAdmin(admin.ModelAdmin):
-    list_display = ["app", "app_version", "task", "owner", "status", "datetime_started", "datetime_stopped"]
+    list_display = [
+        "app",
+        "app_version",
+        "task",
+        "owner",
+        "status",
+        "datetime_started",
+        "datetime_stopped",
+    ]
     list_filter = ["status", "task"]
     search_fields = ["app"]
     inlines = [SubTrainJobInline]
@@ -20,7 +28,17 @@ class TrainJobAdmin(admin.ModelAdmin):
 
 @admin.register(Trial)
 class TrialAdmin(admin.ModelAdmin):
-    list_display = ["job", "number", "status", "score", "end_reason", "attempt", "worker", "datetime_started", "datetime_stopped"]
+    list_display = [
+        "job",
+        "number",
+        "status",
+        "score",
+        "end_reason",
+        "attempt",
+        "worker",
+        "datetime_started",
+        "datetime_stopped",
+    ]
     list_filter = ["status", "end_reason"]
     readonly_fields = [f.name for f in Trial._meta.fields]
 

@@ -173,7 +173,9 @@ def _log_row(trial_id: int, record: dict[str, Any], now: datetime) -> TrialLog |
     payload = {k: v for k, v in record.items() if k not in ("type", "time")}
     if kind == TrialLog.Type.MESSAGE:
         payload["message"] = str(payload.get("message", ""))[:_MAX_MESSAGE_CHARS]
-    return TrialLog(trial_id=trial_id, time=_log_time(record.get("time"), now), type=kind, payload=payload)
+    return TrialLog(
+        trial_id=trial_id, time=_log_time(record.get("time"), now), type=kind, payload=payload
+    )
 
 
 class TrialSession:
@@ -235,7 +237,9 @@ def _record_outcome(trial: Trial, attempt: int, outcome: Any) -> None:
     stored_params = ""
     score = outcome.score
     completed = outcome.status == "COMPLETED"
-    if completed and (score is None or not isinstance(score, (int, float)) or not math.isfinite(score)):
+    if completed and (
+        score is None or not isinstance(score, (int, float)) or not math.isfinite(score)
+    ):
         completed = False
         fields.update(
             end_reason=Trial.PlatformEndReason.INVALID_OUTPUT,

@@ -112,7 +112,9 @@ def _dataset_for(owner: User, value: Dataset | int, role: str, task: str) -> Dat
     return dataset
 
 
-def _models_for(owner: User, values: Sequence[ModelTemplate | int], task: str) -> list[ModelTemplate]:
+def _models_for(
+    owner: User, values: Sequence[ModelTemplate | int], task: str
+) -> list[ModelTemplate]:
     if not values:
         raise InvalidTrainJobError("a train job needs at least one model")
     ids = [v.pk if isinstance(v, ModelTemplate) else v for v in values]
@@ -138,7 +140,7 @@ def gpu_worker_available() -> bool:
 
     try:
         replies = app.control.inspect(timeout=1.0).active_queues() or {}
-    except Exception:  # broker unreachable: treat as "no GPU worker", the job still runs
+    except Exception:  # noqa: BLE001 - broker unreachable: "no GPU worker", the job still runs
         return False
     return any(
         queue.get("name") == settings.CELERY_GPU_QUEUE
@@ -181,7 +183,9 @@ def train_job_create(
     try:
         json.dumps(train_args)
     except (TypeError, ValueError):
-        raise InvalidTrainJobError("train_args must be JSON (strings, numbers, lists, objects)") from None
+        raise InvalidTrainJobError(
+            "train_args must be JSON (strings, numbers, lists, objects)"
+        ) from None
     if parallelism is None:
         parallelism = settings.JOB_PARALLELISM
     if parallelism < 1:
@@ -226,7 +230,7 @@ def train_job_create(
                     note=note,
                 )
                 SubTrainJob.objects.bulk_create(SubTrainJob(job=job, model=m) for m in chosen)
-                transaction.on_commit(lambda: _enqueue_schedule(job.pk))
+                transaction.on_commit(lambda job_id=job.pk: _enqueue_schedule(job_id))
             return job
         except IntegrityError:
             continue
@@ -321,7 +325,9 @@ def _propose(job: TrainJob, sub: SubTrainJob, trials: list[Trial]) -> Any:
 
 def _best_params_trial(trials: Iterable[Trial]) -> Trial | None:
     scored = [
-        t for t in trials if t.status == Trial.Status.COMPLETED and t.is_params_saved and t.score is not None
+        t
+        for t in trials
+        if t.status == Trial.Status.COMPLETED and t.is_params_saved and t.score is not None
     ]
     return max(scored, key=lambda t: t.score) if scored else None
 
@@ -379,7 +385,7 @@ def train_job_schedule(*, job_id: int) -> list[int]:
             _train_job_finish(job, subs, by_sub, now)
         for trial in created:
             transaction.on_commit(
-                lambda t=trial: _enqueue_trial(t.pk, t.task_id, job.queue)
+                lambda t=trial, queue=job.queue: _enqueue_trial(t.pk, t.task_id, queue)
             )
     return [t.pk for t in created]
 
@@ -500,5 +506,7 @@ def trials_reconcile(*, now: datetime | None = None) -> dict[str, int]:
 
 def train_job_stop_all() -> list[TrainJob]:
     """Stop every active train job (the superadmin's "stop all jobs"); returns them."""
-    ids = list(TrainJob.objects.filter(status__in=TrainJob.ACTIVE_STATES).values_list("pk", flat=True))
+    ids = list(
+        TrainJob.objects.filter(status__in=TrainJob.ACTIVE_STATES).values_list("pk", flat=True)
+    )
     return [train_job_stop(job=TrainJob(pk=pk)) for pk in ids]

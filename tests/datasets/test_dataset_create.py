@@ -42,7 +42,9 @@ def _files_under(root: Path) -> list[Path]:
 
 def test_custom_task_file_is_stored_as_is_with_size_and_checksum(alice) -> None:
     content = b"anything at all\x00\x01"
-    dataset = dataset_create(owner=alice, name="blob", task="MY_OWN_TASK", file=upload(content, "blob.bin"))
+    dataset = dataset_create(
+        owner=alice, name="blob", task="MY_OWN_TASK", file=upload(content, "blob.bin")
+    )
     dataset.refresh_from_db()
     assert dataset.size_bytes == len(content)
     assert dataset.checksum == hashlib.sha256(content).hexdigest()
@@ -52,7 +54,10 @@ def test_custom_task_file_is_stored_as_is_with_size_and_checksum(alice) -> None:
 
 def test_image_dataset_is_validated_and_summarised(alice) -> None:
     dataset = dataset_create(
-        owner=alice, name="imgs", task="IMAGE_CLASSIFICATION", file=upload(_good_images(), "imgs.zip")
+        owner=alice,
+        name="imgs",
+        task="IMAGE_CLASSIFICATION",
+        file=upload(_good_images(), "imgs.zip"),
     )
     assert dataset.summary["images"] == 2
     assert dataset.summary["classes"] == 2
@@ -73,14 +78,25 @@ def _bomb() -> bytes:
 
 
 BAD_IMAGE_ZIPS = {
-    "parent path member": (lambda: _zip({"images.csv": b"path,class\n", "../evil.png": _png()}), "../evil.png"),
-    "absolute member": (lambda: _zip({"images.csv": b"path,class\n", "/etc/evil.png": _png()}), "/etc/evil.png"),
+    "parent path member": (
+        lambda: _zip({"images.csv": b"path,class\n", "../evil.png": _png()}),
+        "../evil.png",
+    ),
+    "absolute member": (
+        lambda: _zip({"images.csv": b"path,class\n", "/etc/evil.png": _png()}),
+        "/etc/evil.png",
+    ),
     "zip bomb": (_bomb, "big.bin"),
     "corrupt zip": (lambda: b"PK\x03\x04 this is not really a zip", "zip"),
     "missing images.csv": (lambda: _zip({"img/0.png": _png()}), "images.csv"),
-    "wrong columns": (lambda: _zip({"images.csv": b"file,label\nimg/0.png,0\n", "img/0.png": _png()}), "path"),
+    "wrong columns": (
+        lambda: _zip({"images.csv": b"file,label\nimg/0.png,0\n", "img/0.png": _png()}),
+        "path",
+    ),
     "not an image": (
-        lambda: _zip({"images.csv": b"path,class\nimg/0.png,0\n", "img/0.png": b"hello, not a png"}),
+        lambda: _zip(
+            {"images.csv": b"path,class\nimg/0.png,0\n", "img/0.png": b"hello, not a png"}
+        ),
         "img/0.png",
     ),
 }
@@ -90,7 +106,9 @@ BAD_IMAGE_ZIPS = {
 def test_bad_image_zip_is_refused_naming_the_problem(alice, _private_files, settings, case) -> None:
     build, named = BAD_IMAGE_ZIPS[case]
     with pytest.raises(InvalidDatasetUploadError) as caught:
-        dataset_create(owner=alice, name="bad", task="IMAGE_CLASSIFICATION", file=upload(build(), "bad.zip"))
+        dataset_create(
+            owner=alice, name="bad", task="IMAGE_CLASSIFICATION", file=upload(build(), "bad.zip")
+        )
     message = caught.value.message
     assert named in message, message
     # The user sees their own file name, never the server's temporary path.
@@ -103,7 +121,9 @@ def test_bad_image_zip_is_refused_naming_the_problem(alice, _private_files, sett
 def test_size_limit_refuses_large_upload(alice, settings) -> None:
     settings.MAX_DATASET_MB = 1
     with pytest.raises(InvalidDatasetUploadError, match="larger than the limit of 1 MiB"):
-        dataset_create(owner=alice, name="big", task="MY_TASK", file=upload(b"x" * (2 * 2**20), "big.bin"))
+        dataset_create(
+            owner=alice, name="big", task="MY_TASK", file=upload(b"x" * (2 * 2**20), "big.bin")
+        )
     assert Dataset.objects.count() == 0
 
 

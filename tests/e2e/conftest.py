@@ -87,7 +87,11 @@ class Cluster:
                     raise RuntimeError("the test redis-server did not start")
                 time.sleep(0.05)
         self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))},
+            **{
+                k: v
+                for k, v in os.environ.items()
+                if not k.startswith(("DATABASE_URL", "REDIS_URL"))
+            },
             "DJANGO_SETTINGS_MODULE": "rafiki_web.settings",
             "RAFIKI_DATA_DIR": str(settings.DATA_DIR),
             "DATABASE_URL": database_url,
@@ -103,7 +107,12 @@ class Cluster:
         self.logs.append(log)
         with open(log, "wb") as out:
             proc = subprocess.Popen(
-                argv, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True
+                argv,
+                cwd=REPO,
+                env=env,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.procs.append(proc)
         return proc

@@ -51,7 +51,9 @@ def test_example_model_job_runs_to_the_end(alice, workers, wait_for, iris_csvs) 
         owner=alice,
         name="gnb",
         task="TABULAR_CLASSIFICATION",
-        file=upload(examples / "models" / "tabular_classification" / "SkGaussianNB.py", "SkGaussianNB.py"),
+        file=upload(
+            examples / "models" / "tabular_classification" / "SkGaussianNB.py", "SkGaussianNB.py"
+        ),
         class_name="SkGaussianNB",
         dependencies={"scikit-learn": "1.4"},
         access_right="PRIVATE",
@@ -78,11 +80,17 @@ def test_example_model_job_runs_to_the_end(alice, workers, wait_for, iris_csvs) 
     trials = list(Trial.objects.filter(job=job))
     assert len(trials) == 3
     for trial in trials:
-        assert trial.status == Trial.Status.COMPLETED, (trial.end_reason, trial.error, trial.traceback)
+        assert trial.status == Trial.Status.COMPLETED, (
+            trial.end_reason,
+            trial.error,
+            trial.traceback,
+        )
         assert 0.5 < trial.score <= 1.0
         assert trial.worker and not trial.worker.endswith(f":{os.getpid()}")  # ran in a worker
         assert set(load_params(trial.params_file.path)) >= {"theta", "var", "classes"}
-        assert TrialLog.objects.filter(trial=trial, type="METRICS", payload__has_key="accuracy").exists()
+        assert TrialLog.objects.filter(
+            trial=trial, type="METRICS", payload__has_key="accuracy"
+        ).exists()
 
 
 def test_faulty_model_job_errors_and_the_workers_live_on(toy_job, workers, wait_for) -> None:
@@ -100,10 +108,15 @@ def test_faulty_model_job_errors_and_the_workers_live_on(toy_job, workers, wait_
 
 def test_stop_terminates_the_running_trial(toy_job, workers, wait_for) -> None:
     job = toy_job(budget={"MODEL_TRIAL_COUNT": 1}, train_args={"fault": "sleep_forever"})
-    wait_for(lambda: Trial.objects.filter(job=job, status=Trial.Status.RUNNING).exists(), "the trial to run")
+    wait_for(
+        lambda: Trial.objects.filter(job=job, status=Trial.Status.RUNNING).exists(),
+        "the trial to run",
+    )
     train_job_stop(job=job)
     trial = Trial.objects.get(job=job)
-    wait_for(lambda: Trial.objects.get(pk=trial.pk).is_final, "the worker to stop the trial", timeout=30)
+    wait_for(
+        lambda: Trial.objects.get(pk=trial.pk).is_final, "the worker to stop the trial", timeout=30
+    )
     trial.refresh_from_db()
     assert (trial.status, trial.end_reason) == (Trial.Status.ERRORED, "STOPPED")
     job.refresh_from_db()

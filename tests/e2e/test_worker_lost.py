@@ -13,7 +13,9 @@ from tests.e2e.conftest import job_is_final
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_sigkilled_worker_trial_is_recovered(alice, make_model, make_dataset, cluster, wait_for) -> None:
+def test_sigkilled_worker_trial_is_recovered(
+    alice, make_model, make_dataset, cluster, wait_for
+) -> None:
     victim = cluster.worker("victim", concurrency=1)
     cluster.beat()
     job = train_job_create(
@@ -26,7 +28,10 @@ def test_sigkilled_worker_trial_is_recovered(alice, make_model, make_dataset, cl
         budget={"MODEL_TRIAL_COUNT": 1},
         train_args={"sleep": 3},
     )
-    wait_for(lambda: Trial.objects.filter(job=job, status=Trial.Status.RUNNING).exists(), "the victim to claim the trial")
+    wait_for(
+        lambda: Trial.objects.filter(job=job, status=Trial.Status.RUNNING).exists(),
+        "the victim to claim the trial",
+    )
     lost_worker = Trial.objects.get(job=job).worker
     cluster.kill(victim)  # the worker and its pool process, mid-trial
     rescuer = cluster.worker("rescuer", concurrency=1)

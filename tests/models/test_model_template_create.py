@@ -44,16 +44,22 @@ BAD_FILES = {
     ),
     "not a BaseModel": ("class Plain:\n    pass\n", "Plain", "BaseModel"),
     "abstract methods missing": (
-        "from rafiki.model import BaseModel\n"
-        "class Half(BaseModel):\n"
-        "    @staticmethod\n"
-        "    def get_knob_config():\n"
-        "        return {}\n",
+        (
+            "from rafiki.model import BaseModel\n"
+            "class Half(BaseModel):\n"
+            "    @staticmethod\n"
+            "    def get_knob_config():\n"
+            "        return {}\n"
+        ),
         "Half",
         "train",
     ),
     "knob config raises": ("", "Raises", "get_knob_config"),
-    "import hangs": ("import time\nwhile True:\n    time.sleep(1)\n", "Hangs", "did not finish within 3 s"),
+    "import hangs": (
+        "import time\nwhile True:\n    time.sleep(1)\n",
+        "Hangs",
+        "did not finish within 3 s",
+    ),
 }
 
 
@@ -109,15 +115,15 @@ def test_name_is_unique_per_owner_only(alice, bob, make_model) -> None:
     ],
 )
 def test_bad_fields_are_refused(alice, field, value, message) -> None:
-    kwargs = dict(
-        owner=alice,
-        name="toy",
-        task="TOY_TASK",
-        file=upload(FIXTURES / "models" / "toy.py", "toy.py"),
-        class_name="Toy",
-        dependencies={},
-        access_right="PRIVATE",
-    )
+    kwargs = {
+        "owner": alice,
+        "name": "toy",
+        "task": "TOY_TASK",
+        "file": upload(FIXTURES / "models" / "toy.py", "toy.py"),
+        "class_name": "Toy",
+        "dependencies": {},
+        "access_right": "PRIVATE",
+    }
     kwargs[field] = value
     with pytest.raises(InvalidModelError, match=message):
         model_template_create(**kwargs)

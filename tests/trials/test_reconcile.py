@@ -9,10 +9,14 @@ from apps.trials.tasks import reconcile, run_trial
 
 
 def _age_heartbeat(trial_id: int, seconds: float) -> None:
-    Trial.objects.filter(pk=trial_id).update(heartbeat_at=timezone.now() - timedelta(seconds=seconds))
+    Trial.objects.filter(pk=trial_id).update(
+        heartbeat_at=timezone.now() - timedelta(seconds=seconds)
+    )
 
 
-def test_stale_running_trial_is_requeued_then_run_again(make_job, settings, django_capture_on_commit_callbacks) -> None:
+def test_stale_running_trial_is_requeued_then_run_again(
+    make_job, settings, django_capture_on_commit_callbacks
+) -> None:
     job = make_job(budget={"MODEL_TRIAL_COUNT": 1}, parallelism=1)
     (trial_id,) = train_job_schedule(job_id=job.pk)
     assert trial_claim(trial_id=trial_id, worker="dead-host:42") == 1
@@ -37,7 +41,9 @@ def test_fresh_running_trial_is_left_alone(make_job) -> None:
     assert Trial.objects.get(pk=trial_id).status == Trial.Status.RUNNING
 
 
-def test_trial_lost_too_often_ends_errored_and_job_finishes(make_job, settings, django_capture_on_commit_callbacks) -> None:
+def test_trial_lost_too_often_ends_errored_and_job_finishes(
+    make_job, settings, django_capture_on_commit_callbacks
+) -> None:
     settings.TRIAL_MAX_ATTEMPTS = 2
     job = make_job(budget={"MODEL_TRIAL_COUNT": 1}, parallelism=1)
     (trial_id,) = train_job_schedule(job_id=job.pk)
@@ -54,7 +60,9 @@ def test_trial_lost_too_often_ends_errored_and_job_finishes(make_job, settings, 
     assert job.status == TrainJob.Status.ERRORED and "WORKER_LOST" in job.error
 
 
-def test_orphaned_pending_trial_is_enqueued_again(make_job, settings, django_capture_on_commit_callbacks) -> None:
+def test_orphaned_pending_trial_is_enqueued_again(
+    make_job, settings, django_capture_on_commit_callbacks
+) -> None:
     job = make_job(budget={"MODEL_TRIAL_COUNT": 1}, parallelism=1)
     (trial_id,) = train_job_schedule(job_id=job.pk)
     before = Trial.objects.get(pk=trial_id)

@@ -4,7 +4,9 @@ from apps.trials.models import SubTrainJob, TrainJob, Trial
 from apps.trials.services import train_job_schedule, train_job_stop
 
 
-def test_schedule_keeps_parallelism_and_enqueues_after_commit(make_job, django_capture_on_commit_callbacks) -> None:
+def test_schedule_keeps_parallelism_and_enqueues_after_commit(
+    make_job, django_capture_on_commit_callbacks
+) -> None:
     job = make_job(budget={"MODEL_TRIAL_COUNT": 5}, parallelism=2)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         first = train_job_schedule(job_id=job.pk)
@@ -26,7 +28,9 @@ def test_trial_count_is_per_model(make_job, make_model) -> None:
 
 
 def test_fixed_only_model_runs_one_trial(make_job, make_model) -> None:
-    job = make_job(models=[make_model(name="fixed", file="fixed.py", class_name="FixedOnly")], parallelism=3)
+    job = make_job(
+        models=[make_model(name="fixed", file="fixed.py", class_name="FixedOnly")], parallelism=3
+    )
     assert len(train_job_schedule(job_id=job.pk)) == 1
     Trial.objects.filter(job=job).update(status=Trial.Status.COMPLETED, score=0.75)
     assert train_job_schedule(job_id=job.pk) == []
@@ -36,7 +40,9 @@ def test_fixed_only_model_runs_one_trial(make_job, make_model) -> None:
 
 def test_no_new_trials_after_time_budget(make_job) -> None:
     job = make_job(budget={"TIME_HOURS": 0.5})
-    TrainJob.objects.filter(pk=job.pk).update(datetime_started=job.datetime_started - timedelta(hours=1))
+    TrainJob.objects.filter(pk=job.pk).update(
+        datetime_started=job.datetime_started - timedelta(hours=1)
+    )
     assert train_job_schedule(job_id=job.pk) == []
     job.refresh_from_db()
     assert job.status == TrainJob.Status.STOPPED
@@ -62,7 +68,9 @@ def test_stop_cancels_pending_trials_and_ends_the_job(make_job) -> None:
 def test_job_whose_only_model_errors_ends_errored(make_job) -> None:
     job = make_job(budget={"MODEL_TRIAL_COUNT": 5}, parallelism=1)
     train_job_schedule(job_id=job.pk)
-    Trial.objects.filter(job=job).update(status=Trial.Status.ERRORED, end_reason="ERROR", error="ValueError: boom")
+    Trial.objects.filter(job=job).update(
+        status=Trial.Status.ERRORED, end_reason="ERROR", error="ValueError: boom"
+    )
     assert train_job_schedule(job_id=job.pk) == []
     job.refresh_from_db()
     assert job.status == TrainJob.Status.ERRORED

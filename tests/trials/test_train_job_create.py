@@ -13,14 +13,21 @@ def datasets(make_dataset):
 
 def _create(owner, datasets, models, **extra):
     train, val = datasets
-    kwargs = dict(
-        owner=owner, app="app", task=TOY_TASK, train_dataset=train, val_dataset=val, models=models
-    )
+    kwargs = {
+        "owner": owner,
+        "app": "app",
+        "task": TOY_TASK,
+        "train_dataset": train,
+        "val_dataset": val,
+        "models": models,
+    }
     kwargs.update(extra)
     return train_job_create(**kwargs)
 
 
-def test_app_version_counts_per_owner_and_app(alice, bob, datasets, make_model, make_dataset) -> None:
+def test_app_version_counts_per_owner_and_app(
+    alice, bob, datasets, make_model, make_dataset
+) -> None:
     model = make_model(access_right="PUBLIC")
     assert _create(alice, datasets, [model]).app_version == 1
     assert _create(alice, datasets, [model]).app_version == 2
@@ -37,7 +44,9 @@ def test_one_sub_job_per_model_and_default_budget(alice, datasets, make_model) -
     assert job.status == TrainJob.Status.STARTED
 
 
-def test_scheduling_is_enqueued_after_commit(alice, datasets, make_model, django_capture_on_commit_callbacks) -> None:
+def test_scheduling_is_enqueued_after_commit(
+    alice, datasets, make_model, django_capture_on_commit_callbacks
+) -> None:
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         _create(alice, datasets, [make_model()])
     assert len(callbacks) == 1
@@ -64,7 +73,9 @@ def test_bad_budget_is_refused(alice, datasets, make_model, budget, message) -> 
 
 
 def test_budget_values_are_normalised(alice, datasets, make_model) -> None:
-    job = _create(alice, datasets, [make_model()], budget={"MODEL_TRIAL_COUNT": "3", "TIME_HOURS": 1})
+    job = _create(
+        alice, datasets, [make_model()], budget={"MODEL_TRIAL_COUNT": "3", "TIME_HOURS": 1}
+    )
     assert job.budget["MODEL_TRIAL_COUNT"] == 3
     assert job.budget["TIME_HOURS"] == 1.0
 
@@ -78,7 +89,9 @@ def test_someone_elses_private_model_cannot_be_used(bob, alice, make_model, make
     assert _create(bob, bobs, [public]).sub_jobs.count() == 1
 
 
-def test_models_and_datasets_must_match_the_task(alice, bob, datasets, make_model, make_dataset) -> None:
+def test_models_and_datasets_must_match_the_task(
+    alice, bob, datasets, make_model, make_dataset
+) -> None:
     with pytest.raises(InvalidModelError, match="is for task OTHER"):
         _create(alice, datasets, [make_model(task="OTHER")])
     other_task = make_dataset(name="x", task="OTHER")
@@ -91,7 +104,9 @@ def test_models_and_datasets_must_match_the_task(alice, bob, datasets, make_mode
         _create(alice, datasets, [])
 
 
-def test_gpu_budget_without_gpu_worker_runs_on_cpu_and_says_so(alice, datasets, make_model, monkeypatch) -> None:
+def test_gpu_budget_without_gpu_worker_runs_on_cpu_and_says_so(
+    alice, datasets, make_model, monkeypatch
+) -> None:
     model = make_model()
     monkeypatch.setattr("apps.trials.services.gpu_worker_available", lambda: False)
     job = _create(alice, datasets, [model], budget={"GPU_COUNT": 1})

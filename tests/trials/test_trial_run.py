@@ -77,11 +77,15 @@ def test_shared_params_of_the_best_trial_reach_the_next_trial(make_job, monkeypa
     trial.refresh_from_db()
     assert trial.status == Trial.Status.COMPLETED
     assert trial.shared_params_from == best and trial.proposal["share_params"] is True
-    assert TrialLog.objects.filter(trial=trial, payload__message=f"shared params from x={best.knobs['x']}").exists()
+    assert TrialLog.objects.filter(
+        trial=trial, payload__message=f"shared params from x={best.knobs['x']}"
+    ).exists()
 
 
 def test_model_error_ends_trial_and_job_errored_with_traceback(make_job) -> None:
-    job = drive(make_job(budget={"MODEL_TRIAL_COUNT": 3}, train_args={"fault": "raise"}, parallelism=1))
+    job = drive(
+        make_job(budget={"MODEL_TRIAL_COUNT": 3}, train_args={"fault": "raise"}, parallelism=1)
+    )
     assert job.status == TrainJob.Status.ERRORED
     assert "the model raised on purpose" in job.error
     (trial,) = Trial.objects.filter(job=job)  # the model is given up after its first error
@@ -91,7 +95,9 @@ def test_model_error_ends_trial_and_job_errored_with_traceback(make_job) -> None
 
 
 def test_bad_knob_values_after_a_success_do_not_fail_the_job(make_job, monkeypatch) -> None:
-    job = make_job(budget={"MODEL_TRIAL_COUNT": 4}, train_args={"fail_when_x_above": 500}, parallelism=1)
+    job = make_job(
+        budget={"MODEL_TRIAL_COUNT": 4}, train_args={"fail_when_x_above": 500}, parallelism=1
+    )
     job = drive(job)
     statuses = {t.knobs["x"] > 500: t.status for t in Trial.objects.filter(job=job)}
     if True in statuses and False in statuses:
@@ -126,7 +132,9 @@ def test_misbehaving_model_ends_trial_with_reason_and_job_final(make_job, settin
         # the SDK logger's flush interval of its last record may take those records with it.)
         assert TrialLog.objects.filter(trial=trial, type="MESSAGE").count() == 3
     # This process played the worker: it is alive and can run the next job.
-    later = drive(make_job(models=[trial.sub_job.model], budget={"MODEL_TRIAL_COUNT": 1}, app="next"))
+    later = drive(
+        make_job(models=[trial.sub_job.model], budget={"MODEL_TRIAL_COUNT": 1}, app="next")
+    )
     assert later.status == TrainJob.Status.STOPPED
     assert os.getpid()
 
