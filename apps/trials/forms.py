@@ -63,7 +63,9 @@ class TrainJobForm(forms.Form):
             models.values_list("task", flat=True)
         )
         self.fields["task"].choices = [(t, t) for t in sorted(tasks)]
-        self.fields["models"].label_from_instance = lambda m: f"{m.name} ({m.model_class})"
+        self.fields["models"].label_from_instance = lambda m: (
+            m.name if m.name == m.model_class else f"{m.name} ({m.model_class})"
+        )
         self.fields["train_dataset"].label_from_instance = lambda d: f"{d.name} · {d.task}"
         self.fields["val_dataset"].label_from_instance = lambda d: f"{d.name} · {d.task}"
 

@@ -6,18 +6,22 @@
   var task = form.querySelector("[name=task]");
   function apply() {
     var chosen = task.value;
-    ["train_dataset", "val_dataset"].forEach(function (name) {
+    ["train_dataset", "val_dataset"].forEach(function (name, position) {
       var select = form.querySelector("select[name=" + name + "]");
-      var firstVisible = null;
+      var visible = [];
       Array.prototype.forEach.call(select.options, function (opt) {
         var t = opt.getAttribute("data-task");
         var show = !t || t === chosen;
         opt.hidden = !show;
         opt.disabled = !show;
-        if (show && t && !firstVisible) firstVisible = opt;
+        if (show && t) visible.push(opt);
       });
       var current = select.options[select.selectedIndex];
-      if (current && current.disabled) select.value = firstVisible ? firstVisible.value : "";
+      if (!current || current.disabled || !current.value) {
+        // Suggest the task's datasets: the first for training, the next one for validation.
+        var pick = visible[Math.min(position, visible.length - 1)];
+        select.value = pick ? pick.value : "";
+      }
     });
     var anyModel = false;
     form.querySelectorAll("input[name=models]").forEach(function (box) {
