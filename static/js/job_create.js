@@ -18,8 +18,9 @@
       });
       var current = select.options[select.selectedIndex];
       if (!current || current.disabled || !current.value) {
-        // Suggest the task's datasets: the first for training, the next one for validation.
-        var pick = visible[Math.min(position, visible.length - 1)];
+        // Suggest one of the task's datasets, a different one for validation when there is one.
+        var other = position === 1 ? form.querySelector("select[name=train_dataset]").value : "";
+        var pick = visible.filter(function (opt) { return opt.value !== other; })[0] || visible[0];
         select.value = pick ? pick.value : "";
       }
     });
