@@ -80,22 +80,21 @@ class PredictionBus:
         pipe.execute()
         answers: dict[int, Answer] = {}
         deadline = time.monotonic() + timeout
-        try:
-            while len(answers) < len(trial_ids):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                # BLPOP's timeout is in seconds (fractions allowed since Redis 6); 0 would
-                # block forever, so never pass less than a millisecond.
-                item = self.redis.blpop([reply], timeout=max(remaining, 0.001))
-                if item is None:
-                    break
-                data = json.loads(item[1])
-                trial_id = int(data["trial"])
-                if trial_id in trial_ids:
-                    answers[trial_id] = Answer(trial_id, data.get("predictions"), data.get("error"))
-        finally:
-            self.redis.delete(reply)
+        # No DELETE afterwards: a list popped empty is gone, and an answer that arrives after
+        # the deadline expires with its key (REPLY_TTL_SECONDS).
+        while len(answers) < len(trial_ids):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            # BLPOP's timeout is in seconds (fractions allowed since Redis 6); 0 would block
+            # forever, so never pass less than a millisecond.
+            item = self.redis.blpop([reply], timeout=max(remaining, 0.001))
+            if item is None:
+                break
+            data = json.loads(item[1])
+            trial_id = int(data["trial"])
+            if trial_id in trial_ids:
+                answers[trial_id] = Answer(trial_id, data.get("predictions"), data.get("error"))
         return answers
 
     def drop(self, job_id: int, trial_ids: list[int]) -> None:
