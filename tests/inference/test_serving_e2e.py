@@ -4,12 +4,16 @@ Rafiki's clients reach it (``http://{predictor_host}/predict``)."""
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client as PageClient
+from PIL import Image
 
 from apps.api.services import token_create
 from apps.inference.models import InferenceJob, InferenceWorker
@@ -112,6 +116,23 @@ def test_image_job_served_ensembled_restarted_and_stopped(
     job.refresh_from_db()
     assert job.status == "RUNNING"
 
+    # The job page's form: an uploaded PNG, answered with the most likely class.
+    page = PageClient()
+    page.force_login(alice)
+    png = io.BytesIO()
+    Image.fromarray(np.asarray(images[0], dtype=np.uint8)).save(png, format="PNG")
+    shown = page.post(
+        f"/inference/{job.pk}/predict", {"image": SimpleUploadedFile("digit.png", png.getvalue())}
+    )
+    assert shown.status_code == 200
+    assert (
+        f'<strong id="best-class">{int(np.argmax(expected[0]))}</strong>' in shown.content.decode()
+    )
+    not_an_image = page.post(
+        f"/inference/{job.pk}/predict", {"image": SimpleUploadedFile("x.png", b"text")}
+    )
+    assert "not an image" in not_an_image.content.decode()
+
     # Stop: the job ends, the model processes end, the predictor says so.
     pids = list(job.workers.values_list("pid", flat=True))
     client.stop_inference_job("digits")
@@ -147,6 +168,14 @@ def test_model_errors_are_per_request_and_a_lost_worker_is_taken_over(
     assert "cannot predict 'boom'" in answers[3].json()["detail"]
     # A custom task takes the best trial's answer.
     assert answers[0].json()["prediction"] == {"echo": "q0", "x": best_x}
+
+    # The job page's form takes a JSON query for tasks other than images.
+    page = PageClient()
+    page.force_login(alice)
+    shown = page.post(f"/inference/{job.pk}/predict", {"query": '"hello"'}).content.decode()
+    assert "&quot;echo&quot;: &quot;hello&quot;" in shown
+    refused = page.post(f"/inference/{job.pk}/predict", {"query": "{oops"})
+    assert refused.status_code == 400 and "not valid JSON" in refused.content.decode()
 
     # The inference worker process dies (its machine, say): after its heartbeat goes stale,
     # another inference worker takes its trials over and the job serves again.
