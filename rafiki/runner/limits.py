@@ -29,6 +29,7 @@ import shutil
 import signal
 import stat
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
@@ -244,7 +245,15 @@ def sandbox_argv(
         "--die-with-parent",
         "--cap-drop", "ALL",
     ]  # fmt: skip
-    for p in dict.fromkeys(os.path.realpath(p) for p in readable_paths):
+    # The interpreter, its environment and the rafiki package must stay visible even when
+    # they live under /tmp (a CI clone, a throwaway venv), which the sandbox makes private.
+    runtime = [
+        os.path.dirname(os.path.dirname(os.path.abspath(argv[0]))),
+        sys.prefix,
+        sys.base_prefix,
+        rafiki_root(),
+    ]
+    for p in dict.fromkeys(os.path.realpath(p) for p in [*runtime, *readable_paths]):
         wrapped += ["--ro-bind-try", p, p]
     for d in dict.fromkeys(os.path.realpath(d) for d in writable_dirs):
         wrapped += ["--bind", d, d]

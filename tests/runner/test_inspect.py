@@ -93,3 +93,28 @@ def test_the_file_cannot_see_the_parent_environment(monkeypatch: pytest.MonkeyPa
     )
     with pytest.raises(ModelInspectionError, match=r"raised ValueError: absent$"):
         inspect_model_file(source.encode(), "BadKnobs")
+
+
+@pytest.mark.skipif(
+    __import__("rafiki.runner.limits", fromlist=["bwrap_path"]).bwrap_path() is None,
+    reason="bubblewrap not installed/usable: the private /tmp only exists in the sandbox",
+)
+def test_an_interpreter_under_tmp_stays_visible_in_the_sandbox(tmp_path):
+    # A CI clone or a throwaway virtualenv can live under /tmp, which the sandbox replaces.
+    import os
+    import sys
+
+    from rafiki.runner.limits import Limits, sandbox_argv
+
+    venv = tmp_path / "venv"
+    os.makedirs(venv / "bin")
+    os.symlink(os.path.realpath(sys.executable), venv / "bin" / "python")
+    work = tmp_path / "work"
+    work.mkdir()
+    argv = sandbox_argv([str(venv / "bin" / "python"), "-c", "print('alive')"],
+                        Limits(sandbox="bwrap"), writable_dirs=[str(work)])
+    import subprocess
+
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "alive"
