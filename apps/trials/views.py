@@ -133,6 +133,7 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     context = {
         "job": job,
         "progress": progress,
+        "signature": _progress_signature(progress),
         "page_obj": page,
         "sort": sort,
         "best": best,
@@ -163,10 +164,14 @@ def _job_figures(job: TrainJob, progress: dict) -> tuple[dict | None, dict | Non
 def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
     """The job page's status and progress block, polled while the job is active."""
     job = _get_job_for_user(request.user, job_id)
-    html = render_to_string(
-        "trials/_job_status.html", {"job": job, "progress": train_job_progress(job=job)}, request=request
-    )
-    return JsonResponse({"html": html, "final": job.is_final})
+    progress = train_job_progress(job=job)
+    html = render_to_string("trials/_job_status.html", {"job": job, "progress": progress}, request=request)
+    return JsonResponse({"html": html, "final": job.is_final, "signature": _progress_signature(progress)})
+
+
+def _progress_signature(progress: dict) -> str:
+    """Changes whenever a trial is created, starts or ends: the page then refreshes its table."""
+    return ",".join(f"{status}={n}" for status, n in progress["counts"].items())
 
 
 @require_POST

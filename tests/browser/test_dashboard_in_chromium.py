@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from django.utils import timezone
+
 from apps.accounts.models import User
 from apps.trials.models import TrainJob, Trial
 from rafiki.constants import UserType
@@ -196,6 +198,28 @@ def test_a_new_user_trains_a_model_and_downloads_the_best_parameters(
     toy_data = Path(download_dir) / "toy.txt"
     toy_data.write_text("toy data\n")
     _upload_dataset(browser, live_server, str(toy_data), "toy-data", "TOY_TASK")
+    # A slower trial, watched from before it starts: messages, chart point and status arrive
+    # on the open page.
+    live_job = _create_job(browser, live_server, app="toy-live", task="TOY_TASK", train="toy-data", val="toy-data",
+                           model="Toy", trials=1, train_args='{"sleep": 6, "log_lines": 4}')  # fmt: skip
+    link = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#trials a[href^='/trials/']"), "the toy trial row", 60, cluster)
+    link[0].click()
+    _wait(lambda: browser.find_elements(By.ID, "trial-status"), "the toy trial page")
+    status_at_open = browser.find_element(By.ID, "trial-status").text
+    toy_trial = Trial.objects.get(job_id=live_job)
+    assert status_at_open in ("PENDING", "RUNNING"), (
+        status_at_open, toy_trial.datetime_started, toy_trial.datetime_stopped, timezone.now(), TrainJob.objects.get(pk=live_job).train_args
+    )
+    browser.execute_script("window.__sameDocument = true")
+    _wait(lambda: "line 3 of trial" in browser.find_element(By.ID, "log-rows").text, "live log lines", 60, cluster)
+    _wait(lambda: browser.execute_script(
+        "var el = document.getElementById('plot-0'); return el && el.data && el.data[0].x.length === 1"
+    ), "the live chart point")  # fmt: skip
+    _wait(lambda: "COMPLETED" in browser.find_element(By.ID, "trial-status").text, "the toy trial to complete", 60, cluster)
+    assert browser.execute_script("return window.__sameDocument === true"), "the trial page reloaded"
+    assert browser.find_elements(By.ID, "download-params")  # the downloads appear when it completes
+    _wait(lambda: TrainJob.objects.get(pk=live_job).is_final, "the toy job to end", 60, cluster)
+
     bad_job = _create_job(browser, live_server, app="toy", task="TOY_TASK", train="toy-data", val="toy-data",
                           model="Toy", trials=1, train_args='{"fault": "raise"}')  # fmt: skip
     _wait(lambda: TrainJob.objects.get(pk=bad_job).is_final, "the failing job to end", 120, cluster)

@@ -184,6 +184,10 @@ def test_job_status_partial_reports_progress(alice_client, job_with_trials):
     job = job_with_trials()
     data = alice_client.get(f"/jobs/{job.pk}/status").json()
     assert data["final"] is False and "RUNNING" in data["html"]
+    page = alice_client.get(f"/jobs/{job.pk}/").content.decode()
+    assert f'data-signature="{data["signature"]}"' in page
+    Trial.objects.filter(job=job, number=4).update(status=Trial.Status.RUNNING)  # a trial starts
+    assert alice_client.get(f"/jobs/{job.pk}/status").json()["signature"] != data["signature"]
 
 
 def test_another_users_job_and_its_trials_are_404(alice, carol_client, job_with_trials):
