@@ -108,7 +108,17 @@ class TrialServer(threading.Thread):
         ).get(pk=self.worker_id)
         self.job_id, self.trial_id = worker.job_id, worker.trial_id
         workdir = Path(settings.WORKER_DIR) / "inference" / f"{self.worker_id}-{self.attempt}"
-        self.served = ServedModel(_serve_spec(worker), str(workdir), _limits())
+        try:
+            spec = _serve_spec(worker)
+        except Exception as e:  # a missing or altered file would fail on every worker alike
+            log.exception("inference worker %s: the trial's files are unavailable", self.worker_id)
+            inference_worker_failed(
+                worker_id=self.worker_id,
+                attempt=self.attempt,
+                error=f"the trial's model file or parameters could not be fetched: {e}",
+            )
+            raise _GiveUp from None
+        self.served = ServedModel(spec, str(workdir), _limits())
         self._start()
         inference_worker_ready(worker_id=self.worker_id, attempt=self.attempt, pid=self.served.pid)
         bus = prediction_bus()
