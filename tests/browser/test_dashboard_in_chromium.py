@@ -138,6 +138,16 @@ def test_a_new_user_trains_a_model_and_downloads_the_best_parameters(
     assert "invalid model file" in browser.find_element(By.CSS_SELECTOR, ".alert-error").text
     screenshot("05-model-upload-error")
 
+    # A bad dataset through the XHR upload: the validator's reason shows on the form.
+    bad_zip = Path(download_dir) / "bad.zip"
+    bad_zip.write_bytes(b"this is not a zip archive")
+    browser.get(live_server.url + "/datasets/upload")
+    browser.find_element(By.NAME, "data_file").send_keys(str(bad_zip))
+    browser.find_element(By.CSS_SELECTOR, "#dataset-upload button[type=submit]").click()
+    error = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#upload-card .alert-error"), "the dataset error")
+    assert "not a valid zip archive" in error[0].text
+    assert browser.current_url.endswith("/datasets/upload")
+
     _upload_dataset(browser, live_server, digits["train"], "digits-train", "IMAGE_CLASSIFICATION")
     assert len(browser.find_elements(By.CSS_SELECTOR, "#preview-images img")) == 24
     _wait(lambda: browser.execute_script(
