@@ -250,6 +250,7 @@ def trial_detail(request: HttpRequest, trial_id: int) -> HttpResponse:
             "has_older": len(log_rows) == LOG_TAIL,
             "live": {
                 "cursor": cursor,
+                "attempt": trial.attempt,
                 "final": trial.is_final,
                 "plots": [charts.plot_key(p) for p in plots],
                 "live_url": reverse("trials:trial_live", args=[trial.pk]),
@@ -266,6 +267,9 @@ def trial_live(request: HttpRequest, trial_id: int) -> JsonResponse:
     figures for plots defined since, and the status block. ``plots`` is how many charts the
     page has drawn."""
     trial = _get_trial_for_user(request.user, trial_id)
+    if "attempt" in request.GET and _int_arg(request, "attempt", 0) != trial.attempt:
+        # The trial was retried (its worker was lost): its log was rewritten from the start.
+        return JsonResponse({"reload": True})
     after = _int_arg(request, "after", 0)
     drawn = _int_arg(request, "plots", 0)
     rows = trial_log_rows(trial=trial, after_id=after, limit=LIVE_BATCH)

@@ -50,10 +50,11 @@
   }
 
   function poll() {
-    var url = state.live_url + "?after=" + state.cursor + "&plots=" + drawn;
+    var url = state.live_url + "?after=" + state.cursor + "&plots=" + drawn + "&attempt=" + state.attempt;
     fetch(url, { credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : Promise.reject(r.status); })
       .then(function (data) {
+        if (data.reload) { window.location.reload(); return; }
         appendMessages(data.messages_html);
         extend(data.extend || []);
         (data.new_figures || []).forEach(addChart);

@@ -260,6 +260,17 @@ def test_live_endpoint_returns_only_what_is_new_after_the_cursor(alice_client, j
     assert again["messages_html"] == "" and again["new_figures"] == []
 
 
+def test_live_view_asks_for_a_reload_when_the_trial_was_retried(alice_client, job_with_trials):
+    trial = job_with_trials().trials.get(number=1)
+    Trial.objects.filter(pk=trial.pk).update(status=Trial.Status.RUNNING, attempt=1)
+    live = _figures(alice_client.get(f"/trials/{trial.pk}/").content.decode(), "trial-live")
+    same = alice_client.get(f"/trials/{trial.pk}/live", {"after": live["cursor"], "attempt": live["attempt"]}).json()
+    assert "reload" not in same
+    Trial.objects.filter(pk=trial.pk).update(attempt=2)  # a worker was lost; the trial runs again
+    retried = alice_client.get(f"/trials/{trial.pk}/live", {"after": live["cursor"], "attempt": live["attempt"]}).json()
+    assert retried == {"reload": True}
+
+
 def test_log_tail_and_older_rows_on_demand(alice_client, make_job):
     job = make_job()
     trial = add_trial(job, number=1, status=Trial.Status.RUNNING)
