@@ -36,15 +36,15 @@ os.environ.update(
 )
 sys.path.insert(0, str(ROOT))
 
-import django  # noqa: E402
+import django
 
 django.setup()
 
-from django.conf import settings  # noqa: E402
-from django.core.files.uploadedfile import SimpleUploadedFile  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.test import Client  # noqa: E402
-from django.utils import timezone  # noqa: E402
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from django.test import Client
+from django.utils import timezone
 
 TARGET_MS = 300
 TARGET_BYTES = 2 * 1024 * 1024
@@ -61,10 +61,18 @@ def fill(trials: int, log_rows: int):
     user = User.objects.create_user("bench@rafiki", "pw")
     toy = ROOT / "tests" / "fixtures" / "models" / "toy.py"
     model = model_template_create(
-        owner=user, name="toy", task="BENCH", file=SimpleUploadedFile("toy.py", toy.read_bytes()), class_name="Toy"
+        owner=user,
+        name="toy",
+        task="BENCH",
+        file=SimpleUploadedFile("toy.py", toy.read_bytes()),
+        class_name="Toy",
     )
-    train = dataset_create(owner=user, name="train", task="BENCH", file=SimpleUploadedFile("t.txt", b"x"))
-    val = dataset_create(owner=user, name="val", task="BENCH", file=SimpleUploadedFile("v.txt", b"x"))
+    train = dataset_create(
+        owner=user, name="train", task="BENCH", file=SimpleUploadedFile("t.txt", b"x")
+    )
+    val = dataset_create(
+        owner=user, name="val", task="BENCH", file=SimpleUploadedFile("v.txt", b"x")
+    )
     job = train_job_create(
         owner=user, app="bench", task="BENCH", train_dataset=train, val_dataset=val, models=[model],
         budget={"MODEL_TRIAL_COUNT": trials, "TIME_HOURS": 24},
@@ -88,19 +96,50 @@ def fill(trials: int, log_rows: int):
         )  # fmt: skip
     Trial.objects.bulk_create(rows, batch_size=2000)
     busy = Trial.objects.get(job=job, number=1)
-    Trial.objects.filter(pk=busy.pk).update(status=Trial.Status.RUNNING, score=None, datetime_stopped=None)
+    Trial.objects.filter(pk=busy.pk).update(
+        status=Trial.Status.RUNNING, score=None, datetime_stopped=None
+    )
     logs = [
-        TrialLog(trial=busy, time=start, type="PLOT", payload={"title": "Loss", "metrics": ["loss", "val_loss"], "x_axis": "step"}),
-        TrialLog(trial=busy, time=start, type="PLOT", payload={"title": "Accuracy", "metrics": ["acc"], "x_axis": None}),
+        TrialLog(
+            trial=busy,
+            time=start,
+            type="PLOT",
+            payload={"title": "Loss", "metrics": ["loss", "val_loss"], "x_axis": "step"},
+        ),
+        TrialLog(
+            trial=busy,
+            time=start,
+            type="PLOT",
+            payload={"title": "Accuracy", "metrics": ["acc"], "x_axis": None},
+        ),
     ]
     metrics = log_rows // 2
     for i in range(log_rows - 2):
         when = start + timedelta(milliseconds=100 * i)
         if i % 2:
-            logs.append(TrialLog(trial=busy, time=when, type="MESSAGE", payload={"message": f"step {i}: all is well and training goes on"}))
+            logs.append(
+                TrialLog(
+                    trial=busy,
+                    time=when,
+                    type="MESSAGE",
+                    payload={"message": f"step {i}: all is well and training goes on"},
+                )
+            )
         else:
             step = i // 2
-            logs.append(TrialLog(trial=busy, time=when, type="METRICS", payload={"loss": 1 / (1 + step), "val_loss": 1.2 / (1 + step), "acc": step / metrics, "step": step}))
+            logs.append(
+                TrialLog(
+                    trial=busy,
+                    time=when,
+                    type="METRICS",
+                    payload={
+                        "loss": 1 / (1 + step),
+                        "val_loss": 1.2 / (1 + step),
+                        "acc": step / metrics,
+                        "step": step,
+                    },
+                )
+            )
     TrialLog.objects.bulk_create(logs, batch_size=5000)
     return user, job, busy
 
@@ -123,7 +162,9 @@ def measure(client: Client, url: str, runs: int) -> tuple[float, float, int, int
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--trials", type=int, default=10_000)
     parser.add_argument("--log-rows", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
@@ -132,7 +173,9 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     began = time.perf_counter()
     user, job, busy = fill(args.trials, args.log_rows)
-    print(f"filled {args.trials} trials and {args.log_rows} log rows in {time.perf_counter() - began:.1f} s ({DATA})")
+    print(
+        f"filled {args.trials} trials and {args.log_rows} log rows in {time.perf_counter() - began:.1f} s ({DATA})"
+    )
 
     client = Client()
     client.force_login(user)
@@ -144,16 +187,23 @@ def main() -> None:
         ("job page sorted by score, page 100", f"/jobs/{job.pk}/?sort=-score&page=100"),
         (f"trial page, {args.log_rows} log rows", f"/trials/{busy.pk}/"),
         ("trial live poll (nothing new)", f"/trials/{busy.pk}/live?after={cursor}&plots=2"),
-        ("trial live poll (500-row batch)", f"/trials/{busy.pk}/live?after={cursor - 2000}&plots=2"),
+        (
+            "trial live poll (500-row batch)",
+            f"/trials/{busy.pk}/live?after={cursor - 2000}&plots=2",
+        ),
         ("home", "/"),
     ]
     client.get("/")  # load templates and open the connection once
-    print(f"\n{'page':<38} {'first ms':>9} {'median ms':>10} {'bytes':>10} {'gzip':>9}   ms/target  bytes/target")
+    print(
+        f"\n{'page':<38} {'first ms':>9} {'median ms':>10} {'bytes':>10} {'gzip':>9}   ms/target  bytes/target"
+    )
     worst = 0.0
     for label, url in pages:
         first, ms, size, gz = measure(client, url, args.runs)
         worst = max(worst, ms / TARGET_MS, size / TARGET_BYTES)
-        print(f"{label:<38} {first:>9.1f} {ms:>10.1f} {size:>10,} {gz:>9,}   {ms / TARGET_MS:>8.2f}  {size / TARGET_BYTES:>11.3f}")
+        print(
+            f"{label:<38} {first:>9.1f} {ms:>10.1f} {size:>10,} {gz:>9,}   {ms / TARGET_MS:>8.2f}  {size / TARGET_BYTES:>11.3f}"
+        )
     plotly_js = ROOT / "static" / "vendor" / "plotly.min.js"
     raw = plotly_js.read_bytes()
     shipped = plotly_js.with_name("plotly.min.js.gz")
@@ -161,7 +211,9 @@ def main() -> None:
         f"\nplotly.min.js (static, cached by the browser): {len(raw):,} bytes; served as "
         f"static/vendor/plotly.min.js.gz, {shipped.stat().st_size:,} bytes, to browsers that accept gzip"
     )
-    print(f"worst median ratio to target: {worst:.2f} ({'within' if worst <= 1 else 'OVER'} the targets)")
+    print(
+        f"worst median ratio to target: {worst:.2f} ({'within' if worst <= 1 else 'OVER'} the targets)"
+    )
     print("first ms: the first view of the page; the trial page then caches its downsampled chart")
     print("series, so later views (and live polls) read only the rows logged since.")
 

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 
@@ -9,7 +11,7 @@ from rafiki.constants import UserType
 class LoginForm(AuthenticationForm):
     """Email + password; a banned user is refused with the same words as a wrong password."""
 
-    error_messages = {
+    error_messages: ClassVar[dict[str, str]] = {
         **AuthenticationForm.error_messages,
         "invalid_login": "Wrong email or password.",
         "inactive": "Wrong email or password.",
@@ -26,7 +28,9 @@ class LoginForm(AuthenticationForm):
 
 
 class UserCreateForm(forms.Form):
-    email = forms.CharField(max_length=254, help_text="Any address with an @, e.g. ana@lab or ana@rafiki.")
+    email = forms.CharField(
+        max_length=254, help_text="Any address with an @, e.g. ana@lab or ana@rafiki."
+    )
     password = forms.CharField(widget=forms.PasswordInput(render_value=True))
     user_type = forms.ChoiceField(label="Role")
 

@@ -58,4 +58,3 @@ def user_ban_view(request: HttpRequest, user_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Banned {target.email}: they can no longer sign in.")
     return redirect("accounts:users")
-

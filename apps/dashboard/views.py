@@ -19,7 +19,10 @@ from apps.trials.selectors import (
 @member_required
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    running = [{"job": job, "progress": train_job_progress(job=job)} for job in train_job_list_active(user=user)[:10]]
+    running = [
+        {"job": job, "progress": train_job_progress(job=job)}
+        for job in train_job_list_active(user=user)[:10]
+    ]
     context = {
         "running": running,
         "recent_trials": trial_list_recent(user=user, limit=10),

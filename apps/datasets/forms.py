@@ -7,9 +7,13 @@ from rafiki.constants import TaskType
 
 
 class DatasetUploadForm(forms.Form):
-    name = forms.CharField(max_length=200, required=False, help_text="Left empty, the file name is used.")
+    name = forms.CharField(
+        max_length=200, required=False, help_text="Left empty, the file name is used."
+    )
     task = forms.CharField(
-        max_length=100, widget=TaskInput, initial=TaskType.IMAGE_CLASSIFICATION,
+        max_length=100,
+        widget=TaskInput,
+        initial=TaskType.IMAGE_CLASSIFICATION,
         help_text="Known tasks are validated on upload; any other task stores the file as it is.",
     )
     data_file = forms.FileField(

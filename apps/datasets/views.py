@@ -33,7 +33,9 @@ def _get_dataset_for_user(user: User, dataset_id: int) -> Dataset:
 @member_required
 def dataset_list_view(request: HttpRequest) -> HttpResponse:
     task = request.GET.get("task") or None
-    page = Paginator(dataset_list(user=request.user, task=task), 50).get_page(request.GET.get("page"))
+    page = Paginator(dataset_list(user=request.user, task=task), 50).get_page(
+        request.GET.get("page")
+    )
     return render(
         request,
         "datasets/list.html",
@@ -43,7 +45,9 @@ def dataset_list_view(request: HttpRequest) -> HttpResponse:
 
 @member_required
 def dataset_upload(request: HttpRequest) -> HttpResponse:
-    form = DatasetUploadForm(initial={"task": request.GET.get("task")} if request.GET.get("task") else None)
+    form = DatasetUploadForm(
+        initial={"task": request.GET.get("task")} if request.GET.get("task") else None
+    )
     if request.method == "POST":
         form = DatasetUploadForm(request.POST, request.FILES)
         if form.is_valid():

@@ -33,7 +33,9 @@ def parse_dependencies(text: str) -> dict[str, str]:
         if not isinstance(value, dict) or not all(
             isinstance(k, str) and isinstance(v, str) for k, v in value.items()
         ):
-            raise forms.ValidationError('write an object of package -> version, e.g. {"numpy": "1.26"}')
+            raise forms.ValidationError(
+                'write an object of package -> version, e.g. {"numpy": "1.26"}'
+            )
         return value
     deps: dict[str, str] = {}
     for number, line in enumerate(text.splitlines(), start=1):
@@ -51,24 +53,33 @@ def parse_dependencies(text: str) -> dict[str, str]:
 
 class ModelUploadForm(forms.Form):
     model_file = forms.FileField(
-        label="Model file (.py)", help_text="A Python file defining a subclass of rafiki.model.BaseModel."
+        label="Model file (.py)",
+        help_text="A Python file defining a subclass of rafiki.model.BaseModel.",
     )
     model_class = forms.CharField(
-        label="Class name", max_length=200, required=False,
+        label="Class name",
+        max_length=200,
+        required=False,
         help_text="The class in the file to tune. Left empty, the file name is used (NumpyMlp.py → NumpyMlp).",
     )
     name = forms.CharField(
         max_length=200, required=False, help_text="Left empty, the class name is used."
     )
-    task = forms.CharField(max_length=100, widget=TaskInput, initial=TaskType.IMAGE_CLASSIFICATION,
-                           help_text="A known task or your own task name.")
+    task = forms.CharField(
+        max_length=100,
+        widget=TaskInput,
+        initial=TaskType.IMAGE_CLASSIFICATION,
+        help_text="A known task or your own task name.",
+    )
     dependencies = forms.CharField(
-        required=False, widget=forms.Textarea(attrs={"rows": 3, "placeholder": "scikit-learn==1.4.2\nnumpy==1.26"}),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3, "placeholder": "scikit-learn==1.4.2\nnumpy==1.26"}),
         help_text="One package==version a line, or a JSON object. Known: scikit-learn, torch, tensorflow, Keras, xgboost…",
     )
     access_right = forms.ChoiceField(
         choices=[(v, v.title()) for v in (ModelAccessRight.PRIVATE, ModelAccessRight.PUBLIC)],
-        initial=ModelAccessRight.PRIVATE, widget=forms.RadioSelect,
+        initial=ModelAccessRight.PRIVATE,
+        widget=forms.RadioSelect,
         help_text="Public models can be used in anyone's train jobs; only you see the source.",
     )
 

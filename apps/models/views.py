@@ -48,7 +48,9 @@ def model_list(request: HttpRequest) -> HttpResponse:
 @member_required
 def model_upload(request: HttpRequest) -> HttpResponse:
     if not can_upload_models(request.user):
-        messages.error(request, "App developers use models; ask an admin or a model developer to upload one.")
+        messages.error(
+            request, "App developers use models; ask an admin or a model developer to upload one."
+        )
         return redirect("models:list")
     form = ModelUploadForm()
     if request.method == "POST":
@@ -68,7 +70,10 @@ def model_upload(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, " ".join(exc.messages))
             else:
-                messages.success(request, f"Model {template.name} uploaded: {len(template.knob_config)} knobs found.")
+                messages.success(
+                    request,
+                    f"Model {template.name} uploaded: {len(template.knob_config)} knobs found.",
+                )
                 return redirect("models:detail", model_id=template.pk)
     return render(request, "models/upload.html", {"form": form})
 
@@ -140,5 +145,7 @@ def _knob_rows(config: dict) -> list[dict]:
             scale = f"{len(spec.get('items', []))} positions"
         else:
             values, scale = str(spec), ""
-        rows.append({"name": name, "type": kind.removesuffix("Knob"), "values": values, "scale": scale})
+        rows.append(
+            {"name": name, "type": kind.removesuffix("Knob"), "values": values, "scale": scale}
+        )
     return rows

@@ -19,7 +19,11 @@ MAX_POINTS = 2000
 
 _LAYOUT = {
     "margin": {"l": 56, "r": 16, "t": 40, "b": 44},
-    "font": {"family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif", "size": 12, "color": "#1d2433"},
+    "font": {
+        "family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
+        "size": 12,
+        "color": "#1d2433",
+    },
     "paper_bgcolor": "#ffffff",
     "plot_bgcolor": "#ffffff",
     "hovermode": "closest",
@@ -48,7 +52,9 @@ def downsample_indices(ys: Sequence[float], max_points: int = MAX_POINTS) -> lis
     return finite[keep].tolist()
 
 
-def downsample_minmax(xs: Sequence[Any], ys: Sequence[float], max_points: int = MAX_POINTS) -> tuple[list, list]:
+def downsample_minmax(
+    xs: Sequence[Any], ys: Sequence[float], max_points: int = MAX_POINTS
+) -> tuple[list, list]:
     """(xs, ys) cut to at most ``max_points`` points by ``downsample_indices``."""
     keep = downsample_indices(ys, max_points)
     return [xs[i] for i in keep], [ys[i] for i in keep]
@@ -72,7 +78,11 @@ def plot_series(
     series: list[tuple[list, list]] = []
     for metric in plot.get("metrics", []):
         if x_axis:
-            hits = [(values[x_axis], values[metric]) for _, values in rows if metric in values and x_axis in values]
+            hits = [
+                (values[x_axis], values[metric])
+                for _, values in rows
+                if metric in values and x_axis in values
+            ]
         else:
             hits = [(time, values[metric]) for time, values in rows if metric in values]
         hits = [(x, y) for x, y in hits if x is not None and y is not None]
@@ -85,7 +95,12 @@ def plot_series(
 Series = list[tuple[list, list]]
 
 
-def series_extend(plots: Sequence[dict[str, Any]], series: Sequence[Series], rows: Sequence[tuple[Any, dict[str, Any]]], max_points: int = MAX_POINTS) -> list[Series]:
+def series_extend(
+    plots: Sequence[dict[str, Any]],
+    series: Sequence[Series],
+    rows: Sequence[tuple[Any, dict[str, Any]]],
+    max_points: int = MAX_POINTS,
+) -> list[Series]:
     """Each plot's (already downsampled) series with the points of newer ``rows`` appended,
     downsampled again once twice too long. Extremes survive repeated min/max downsampling,
     so a series built in steps keeps the shape of one built at once."""
@@ -102,7 +117,13 @@ def series_extend(plots: Sequence[dict[str, Any]], series: Sequence[Series], row
     return out
 
 
-def plot_figure(plot: dict[str, Any], rows: Sequence[tuple[Any, dict[str, Any]]] | None = None, max_points: int = MAX_POINTS, *, series: Series | None = None) -> dict:
+def plot_figure(
+    plot: dict[str, Any],
+    rows: Sequence[tuple[Any, dict[str, Any]]] | None = None,
+    max_points: int = MAX_POINTS,
+    *,
+    series: Series | None = None,
+) -> dict:
     """One figure for a plot the model defined: its title, one line per metric on y, its
     x_axis (or time) on x. From METRICS ``rows``, or from a ready ``series``."""
     x_axis = plot.get("x_axis")
@@ -126,14 +147,20 @@ def plot_figure(plot: dict[str, Any], rows: Sequence[tuple[Any, dict[str, Any]]]
         "layout": {
             **_LAYOUT,
             "title": {"text": plot.get("title") or "", "x": 0.02, "font": {"size": 14}},
-            "xaxis": {**_AXIS, "title": {"text": x_axis or "time"}, **({} if x_axis else {"type": "date"})},
+            "xaxis": {
+                **_AXIS,
+                "title": {"text": x_axis or "time"},
+                **({} if x_axis else {"type": "date"}),
+            },
             "yaxis": {**_AXIS, "title": {"text": ", ".join(plot.get("metrics", []))}},
             "showlegend": len(traces) > 1,
         },
     }
 
 
-def plot_extensions(plots: Sequence[dict[str, Any]], rows: Sequence[tuple[Any, dict[str, Any]]]) -> list[dict]:
+def plot_extensions(
+    plots: Sequence[dict[str, Any]], rows: Sequence[tuple[Any, dict[str, Any]]]
+) -> list[dict]:
     """New points for figures already drawn: per plot {"x": [[...] per trace], "y": [...]}
     for Plotly.extendTraces (empty lists when a plot got nothing new)."""
     out = []
@@ -147,7 +174,9 @@ def plot_key(plot: dict[str, Any]) -> str:
     return json.dumps(plot, sort_keys=True)
 
 
-def best_score_figure(points: Sequence[tuple[datetime, float, int]], max_points: int = MAX_POINTS) -> dict:
+def best_score_figure(
+    points: Sequence[tuple[datetime, float, int]], max_points: int = MAX_POINTS
+) -> dict:
     """Each completed trial's score over time (dots) and the best score so far (a step line)."""
     times = [_x_value(t) for t, _, _ in points]
     scores = [s for _, s, _ in points]
@@ -167,7 +196,11 @@ def best_score_figure(points: Sequence[tuple[datetime, float, int]], max_points:
     if len(scores) > max_points:
         step = len(scores) / max_points
         idx = [int(i * step) for i in range(max_points)]
-        times, scores, numbers = [times[i] for i in idx], [scores[i] for i in idx], [numbers[i] for i in idx]
+        times, scores, numbers = (
+            [times[i] for i in idx],
+            [scores[i] for i in idx],
+            [numbers[i] for i in idx],
+        )
     return {
         "data": [
             {
@@ -249,7 +282,12 @@ def knobs_figure(rows: Sequence[tuple[int, dict[str, Any], float]]) -> dict | No
         "data": [
             {
                 "type": "parcoords",
-                "line": {"color": scores, "colorscale": "Viridis", "showscale": True, "colorbar": {"title": {"text": "score"}}},
+                "line": {
+                    "color": scores,
+                    "colorscale": "Viridis",
+                    "showscale": True,
+                    "colorbar": {"title": {"text": "score"}},
+                },
                 "dimensions": dimensions,
             }
         ],

@@ -28,29 +28,42 @@ class TaskCheckboxes(_TaskTagged, forms.CheckboxSelectMultiple):
 
 class TrainJobForm(forms.Form):
     app = forms.CharField(
-        label="App name", max_length=200,
+        label="App name",
+        max_length=200,
         help_text="Jobs of the same app are numbered versions (v1, v2, …).",
     )
     task = forms.ChoiceField()
-    train_dataset = forms.ModelChoiceField(queryset=None, widget=TaskSelect, label="Training dataset")
-    val_dataset = forms.ModelChoiceField(queryset=None, widget=TaskSelect, label="Validation dataset")
+    train_dataset = forms.ModelChoiceField(
+        queryset=None, widget=TaskSelect, label="Training dataset"
+    )
+    val_dataset = forms.ModelChoiceField(
+        queryset=None, widget=TaskSelect, label="Validation dataset"
+    )
     models = forms.ModelMultipleChoiceField(
         queryset=None, widget=TaskCheckboxes, help_text="Each model is tuned in its own sub-job."
     )
     model_trial_count = forms.IntegerField(
-        label="Trials per model", initial=DEFAULT_BUDGET[BudgetOption.MODEL_TRIAL_COUNT], min_value=-1,
+        label="Trials per model",
+        initial=DEFAULT_BUDGET[BudgetOption.MODEL_TRIAL_COUNT],
+        min_value=-1,
         help_text="MODEL_TRIAL_COUNT; -1 = as many as fit in the time.",
     )
     time_hours = forms.FloatField(
-        label="Time (hours)", initial=DEFAULT_BUDGET[BudgetOption.TIME_HOURS], min_value=0.001,
+        label="Time (hours)",
+        initial=DEFAULT_BUDGET[BudgetOption.TIME_HOURS],
+        min_value=0.001,
         help_text="TIME_HOURS: no new trial starts after this.",
     )
     gpu_count = forms.IntegerField(
-        label="GPUs", initial=DEFAULT_BUDGET[BudgetOption.GPU_COUNT], min_value=0,
+        label="GPUs",
+        initial=DEFAULT_BUDGET[BudgetOption.GPU_COUNT],
+        min_value=0,
         help_text="GPU_COUNT; with no GPU worker the job runs on CPU.",
     )
     train_args = forms.CharField(
-        required=False, initial="{}", widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        initial="{}",
+        widget=forms.Textarea(attrs={"rows": 3}),
         help_text='A JSON object passed to train(), e.g. {"features": ["a", "b"], "target": "y"}.',
     )
 
@@ -59,8 +72,10 @@ class TrainJobForm(forms.Form):
         self.fields["train_dataset"].queryset = datasets
         self.fields["val_dataset"].queryset = datasets
         self.fields["models"].queryset = models
-        tasks = set(TaskType.values()) | set(datasets.values_list("task", flat=True)) | set(
-            models.values_list("task", flat=True)
+        tasks = (
+            set(TaskType.values())
+            | set(datasets.values_list("task", flat=True))
+            | set(models.values_list("task", flat=True))
         )
         self.fields["task"].choices = [(t, t) for t in sorted(tasks)]
         self.fields["models"].label_from_instance = lambda m: (
@@ -74,9 +89,13 @@ class TrainJobForm(forms.Form):
         try:
             value = json.loads(text)
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
+            raise forms.ValidationError(
+                f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno})."
+            ) from None
         if not isinstance(value, dict):
-            raise forms.ValidationError("train_args must be a JSON object, e.g. {} or {\"epochs\": 3}.")
+            raise forms.ValidationError(
+                'train_args must be a JSON object, e.g. {} or {"epochs": 3}.'
+            )
         return value
 
     def clean_model_trial_count(self) -> int:

@@ -14,5 +14,7 @@ urlpatterns = [
     path("trials/<int:trial_id>/live", views.trial_live, name="trial_live"),
     path("trials/<int:trial_id>/log", views.trial_log_older, name="trial_log"),
     path("trials/<int:trial_id>/params", views.trial_params, name="trial_params"),
-    path("trials/<int:trial_id>/params.pickle", views.trial_params_pickle, name="trial_params_pickle"),
+    path(
+        "trials/<int:trial_id>/params.pickle", views.trial_params_pickle, name="trial_params_pickle"
+    ),
 ]

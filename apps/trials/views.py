@@ -47,7 +47,11 @@ PLOT_CACHE_SECONDS = 6 * 3600
 
 def _get_job_for_user(user: User, job_id: int) -> TrainJob:
     """The user's own job; 404 for anyone else's."""
-    job = TrainJob.objects.filter(pk=job_id, owner=user).select_related("train_dataset", "val_dataset").first()
+    job = (
+        TrainJob.objects.filter(pk=job_id, owner=user)
+        .select_related("train_dataset", "val_dataset")
+        .first()
+    )
     if job is None:
         raise Http404("No such train job")
     return job
@@ -104,7 +108,10 @@ def job_create(request: HttpRequest) -> HttpResponse:
             except ValidationError as exc:
                 form.add_error(None, " ".join(exc.messages))
             else:
-                messages.success(request, f"Train job {job.app} v{job.app_version} created: its first trials are queued.")
+                messages.success(
+                    request,
+                    f"Train job {job.app} v{job.app_version} created: its first trials are queued.",
+                )
                 return redirect("trials:job_detail", job_id=job.pk)
     return render(
         request,
@@ -128,7 +135,9 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
     sort = request.GET.get("sort", "number")
     ordered = trial_list_sorted(job=job, sort=sort)
     # Sort and page over ids only (narrow rows sort fast), then load the page's 50 trials.
-    page = Paginator(ordered.values_list("pk", flat=True), TRIALS_PER_PAGE).get_page(request.GET.get("page"))
+    page = Paginator(ordered.values_list("pk", flat=True), TRIALS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
     ids = list(page)
     loaded = {t.pk: t for t in ordered.filter(pk__in=ids)}
     trials = [loaded[pk] for pk in ids if pk in loaded]
@@ -146,7 +155,8 @@ def job_detail(request: HttpRequest, job_id: int) -> HttpResponse:
         "sub_jobs": list(job.sub_jobs.select_related("model")),
         "score_figure": score_figure,
         "knobs_figure": knobs_figure,
-        "cpu_note": job.note or ("Trials run on CPU (GPU_COUNT is 0)." if job.gpu_count == 0 else ""),
+        "cpu_note": job.note
+        or ("Trials run on CPU (GPU_COUNT is 0)." if job.gpu_count == 0 else ""),
     }
     return render(request, "trials/job_detail.html", context)
 
@@ -171,8 +181,12 @@ def job_status(request: HttpRequest, job_id: int) -> HttpResponse:
     """The job page's status and progress block, polled while the job is active."""
     job = _get_job_for_user(request.user, job_id)
     progress = train_job_progress(job=job)
-    html = render_to_string("trials/_job_status.html", {"job": job, "progress": progress}, request=request)
-    return JsonResponse({"html": html, "final": job.is_final, "signature": _progress_signature(progress)})
+    html = render_to_string(
+        "trials/_job_status.html", {"job": job, "progress": progress}, request=request
+    )
+    return JsonResponse(
+        {"html": html, "final": job.is_final, "signature": _progress_signature(progress)}
+    )
 
 
 def _progress_signature(progress: dict) -> str:
@@ -188,7 +202,10 @@ def job_stop(request: HttpRequest, job_id: int) -> HttpResponse:
         messages.info(request, f"{job} had already ended ({job.status}).")
     else:
         train_job_stop(job=job)
-        messages.success(request, f"Stopped {job}: pending trials are cancelled, running ones end within seconds.")
+        messages.success(
+            request,
+            f"Stopped {job}: pending trials are cancelled, running ones end within seconds.",
+        )
     return redirect("trials:job_detail", job_id=job.pk)
 
 
@@ -225,7 +242,6 @@ def _plot_figures(trial: Trial, plots: list[dict], cursor: int) -> list[dict]:
         series = [charts.plot_series(p, rows, charts.MAX_POINTS) for p in plots]
     cache.set(key, {"cursor": cursor, "plots": plot_keys, "series": series}, PLOT_CACHE_SECONDS)
     return [charts.plot_figure(p, series=s) for p, s in zip(plots, series)]
-
 
 
 @member_required
@@ -322,7 +338,9 @@ def trial_params_pickle(request: HttpRequest, trial_id: int) -> HttpResponse:
     trial = _get_trial_for_user(request.user, trial_id)
     if not trial.is_params_saved:
         raise Http404("This trial saved no parameters")
-    response = HttpResponse(trial_params_pickled(trial=trial), content_type="application/octet-stream")
+    response = HttpResponse(
+        trial_params_pickled(trial=trial), content_type="application/octet-stream"
+    )
     response["Content-Disposition"] = f'attachment; filename="{_params_name(trial)}.pickle"'
     return response
 

@@ -80,7 +80,10 @@ def screenshot(browser):
         )
         shot = browser.execute_cdp_cmd(
             "Page.captureScreenshot",
-            {"captureBeyondViewport": True, "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 6000), "scale": 1}},
+            {
+                "captureBeyondViewport": True,
+                "clip": {"x": 0, "y": 0, "width": width, "height": min(height, 6000), "scale": 1},
+            },
         )
         path.write_bytes(base64.b64decode(shot["data"]))
         return path

@@ -10,7 +10,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -25,13 +24,15 @@ NUMPY_MLP = REPO / "examples" / "models" / "image_classification" / "NumpyMlp.py
 
 
 @pytest.fixture(scope="module")
-def worker(cluster):  # noqa: F811
+def worker(cluster):
     return cluster.worker("browser", concurrency=2)
 
 
 @pytest.fixture(scope="module")
 def digits(tmp_path_factory) -> dict[str, str]:
-    spec = importlib.util.spec_from_file_location("image_digits", REPO / "examples" / "datasets" / "image_digits.py")
+    spec = importlib.util.spec_from_file_location(
+        "image_digits", REPO / "examples" / "datasets" / "image_digits.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.build_digits(str(tmp_path_factory.mktemp("digits")))
@@ -45,7 +46,7 @@ def _wait(condition, what: str, timeout: float = 60.0, cluster=None):
             value = condition()
             if value:
                 return value
-        except Exception as exc:  # the page may be mid-navigation
+        except Exception as exc:  # noqa: BLE001  (the page may be mid-navigation: retry)
             last_error = exc
         time.sleep(0.25)
     logs = cluster.log_tails() if cluster is not None else ""
@@ -77,18 +78,33 @@ def _upload_dataset(browser, live_server, path: str, name: str, task: str) -> No
           f"the page of dataset {name}")  # fmt: skip
 
 
-def _create_job(browser, live_server, *, app: str, task: str, train: str, val: str, model: str, trials: int, train_args: str = "{}") -> int:
+def _create_job(
+    browser,
+    live_server,
+    *,
+    app: str,
+    task: str,
+    train: str,
+    val: str,
+    model: str,
+    trials: int,
+    train_args: str = "{}",
+) -> int:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
     browser.get(live_server.url + "/jobs/new")
     browser.find_element(By.NAME, "app").send_keys(app)
     Select(browser.find_element(By.NAME, "task")).select_by_value(task)
-    Select(browser.find_element(By.NAME, "train_dataset")).select_by_visible_text(f"{train} · {task}")
+    Select(browser.find_element(By.NAME, "train_dataset")).select_by_visible_text(
+        f"{train} · {task}"
+    )
     Select(browser.find_element(By.NAME, "val_dataset")).select_by_visible_text(f"{val} · {task}")
     boxes = [b for b in browser.find_elements(By.NAME, "models") if b.is_displayed()]
     labels = [b.find_element(By.XPATH, "..").text for b in boxes]
-    assert labels and all(model in label for label in labels), labels  # only this task's models are offered
+    assert labels and all(model in label for label in labels), (
+        labels
+    )  # only this task's models are offered
     for box, label in zip(boxes, labels):
         if model in label:
             box.click()
@@ -99,12 +115,18 @@ def _create_job(browser, live_server, *, app: str, task: str, train: str, val: s
     args.clear()
     args.send_keys(train_args)
     browser.find_element(By.CSS_SELECTOR, "#job-create button[type=submit]").click()
-    _wait(lambda: "/jobs/" in browser.current_url and browser.current_url.rstrip("/").split("/")[-1].isdigit(), "the job page")
+    _wait(
+        lambda: (
+            "/jobs/" in browser.current_url
+            and browser.current_url.rstrip("/").split("/")[-1].isdigit()
+        ),
+        "the job page",
+    )
     return int(browser.current_url.rstrip("/").split("/")[-1])
 
 
 def test_a_new_user_trains_a_model_and_downloads_the_best_parameters(
-    browser, live_server, worker, cluster, digits, download_dir, screenshot  # noqa: F811
+    browser, live_server, worker, cluster, digits, download_dir, screenshot
 ) -> None:
     from selenium.webdriver.common.by import By
 
@@ -131,7 +153,9 @@ def test_a_new_user_trains_a_model_and_downloads_the_best_parameters(
 
     # A broken file shows the reason on the form.
     browser.get(live_server.url + "/models/upload")
-    browser.find_element(By.NAME, "model_file").send_keys(str(REPO / "tests" / "runner" / "models" / "syntax_error.py.txt"))
+    browser.find_element(By.NAME, "model_file").send_keys(
+        str(REPO / "tests" / "runner" / "models" / "syntax_error.py.txt")
+    )
     browser.find_element(By.NAME, "model_class").send_keys("Broken")
     browser.find_element(By.CSS_SELECTOR, "#model-upload button[type=submit]").click()
     _wait(lambda: browser.find_elements(By.CSS_SELECTOR, ".alert-error"), "the upload error")
@@ -144,7 +168,10 @@ def test_a_new_user_trains_a_model_and_downloads_the_best_parameters(
     browser.get(live_server.url + "/datasets/upload")
     browser.find_element(By.NAME, "data_file").send_keys(str(bad_zip))
     browser.find_element(By.CSS_SELECTOR, "#dataset-upload button[type=submit]").click()
-    error = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#upload-card .alert-error"), "the dataset error")
+    error = _wait(
+        lambda: browser.find_elements(By.CSS_SELECTOR, "#upload-card .alert-error"),
+        "the dataset error",
+    )
     assert "not a valid zip archive" in error[0].text
     assert browser.current_url.endswith("/datasets/upload")
 
@@ -163,12 +190,24 @@ def test_a_new_user_trains_a_model_and_downloads_the_best_parameters(
     assert "Trials run on CPU" in browser.page_source
 
     # Open the first trial as soon as it exists and watch it complete without reloading.
-    link = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#trials a[href^='/trials/']"), "a trial row", 90, cluster)
+    link = _wait(
+        lambda: browser.find_elements(By.CSS_SELECTOR, "#trials a[href^='/trials/']"),
+        "a trial row",
+        90,
+        cluster,
+    )
     link[0].click()
     _wait(lambda: browser.find_elements(By.ID, "trial-status-box"), "the trial page")
     browser.execute_script("window.__sameDocument = true")
-    _wait(lambda: "COMPLETED" in browser.find_element(By.ID, "trial-status").text, "the trial to complete", 120, cluster)
-    assert browser.execute_script("return window.__sameDocument === true"), "the trial page reloaded"
+    _wait(
+        lambda: "COMPLETED" in browser.find_element(By.ID, "trial-status").text,
+        "the trial to complete",
+        120,
+        cluster,
+    )
+    assert browser.execute_script("return window.__sameDocument === true"), (
+        "the trial page reloaded"
+    )
     points = _wait(lambda: browser.execute_script(
         "var el = document.getElementById('plot-0'); return el && el.data ? el.data[0].x.length : 0"
     ), "the loss chart to get points")  # fmt: skip
@@ -212,21 +251,42 @@ def test_a_new_user_trains_a_model_and_downloads_the_best_parameters(
     # on the open page.
     live_job = _create_job(browser, live_server, app="toy-live", task="TOY_TASK", train="toy-data", val="toy-data",
                            model="Toy", trials=1, train_args='{"sleep": 6, "log_lines": 4}')  # fmt: skip
-    link = _wait(lambda: browser.find_elements(By.CSS_SELECTOR, "#trials a[href^='/trials/']"), "the toy trial row", 60, cluster)
+    link = _wait(
+        lambda: browser.find_elements(By.CSS_SELECTOR, "#trials a[href^='/trials/']"),
+        "the toy trial row",
+        60,
+        cluster,
+    )
     link[0].click()
     _wait(lambda: browser.find_elements(By.ID, "trial-status"), "the toy trial page")
     status_at_open = browser.find_element(By.ID, "trial-status").text
     toy_trial = Trial.objects.get(job_id=live_job)
     assert status_at_open in ("PENDING", "RUNNING"), (
-        status_at_open, toy_trial.datetime_started, toy_trial.datetime_stopped, timezone.now(), TrainJob.objects.get(pk=live_job).train_args
+        status_at_open,
+        toy_trial.datetime_started,
+        toy_trial.datetime_stopped,
+        timezone.now(),
+        TrainJob.objects.get(pk=live_job).train_args,
     )
     browser.execute_script("window.__sameDocument = true")
-    _wait(lambda: "line 3 of trial" in browser.find_element(By.ID, "log-rows").text, "live log lines", 60, cluster)
+    _wait(
+        lambda: "line 3 of trial" in browser.find_element(By.ID, "log-rows").text,
+        "live log lines",
+        60,
+        cluster,
+    )
     _wait(lambda: browser.execute_script(
         "var el = document.getElementById('plot-0'); return el && el.data && el.data[0].x.length === 1"
     ), "the live chart point")  # fmt: skip
-    _wait(lambda: "COMPLETED" in browser.find_element(By.ID, "trial-status").text, "the toy trial to complete", 60, cluster)
-    assert browser.execute_script("return window.__sameDocument === true"), "the trial page reloaded"
+    _wait(
+        lambda: "COMPLETED" in browser.find_element(By.ID, "trial-status").text,
+        "the toy trial to complete",
+        60,
+        cluster,
+    )
+    assert browser.execute_script("return window.__sameDocument === true"), (
+        "the trial page reloaded"
+    )
     assert browser.find_elements(By.ID, "download-params")  # the downloads appear when it completes
     _wait(lambda: TrainJob.objects.get(pk=live_job).is_final, "the toy job to end", 60, cluster)
 
@@ -244,7 +304,11 @@ def test_a_new_user_trains_a_model_and_downloads_the_best_parameters(
     browser.get(live_server.url + "/")
     assert browser.find_elements(By.ID, "recent-trials")
     screenshot("12-home")
-    for name, url in [("13-models", "/models/"), ("14-datasets", "/datasets/"), ("15-jobs", "/jobs/")]:
+    for name, url in [
+        ("13-models", "/models/"),
+        ("14-datasets", "/datasets/"),
+        ("15-jobs", "/jobs/"),
+    ]:
         browser.get(live_server.url + url)
         screenshot(name)
 

@@ -3,8 +3,9 @@ parameters built straight through the ORM (no worker needed to look at pages).""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -27,7 +28,9 @@ def _empty_cache() -> None:
 
 @pytest.fixture
 def carol(db: None) -> User:
-    return User.objects.create_user("carol@example.com", "carol-pw", user_type=UserType.MODEL_DEVELOPER)
+    return User.objects.create_user(
+        "carol@example.com", "carol-pw", user_type=UserType.MODEL_DEVELOPER
+    )
 
 
 @pytest.fixture
@@ -69,7 +72,9 @@ def save_params(params: dict[str, Any]) -> str:
 
     with tempfile.NamedTemporaryFile(suffix=".rafiki") as handle:
         sdk_save(params, handle.name)
-        return default_storage.save("params/test/trial.rafiki", ContentFile(open(handle.name, "rb").read()))
+        return default_storage.save(
+            "params/test/trial.rafiki", ContentFile(open(handle.name, "rb").read())
+        )
 
 
 def add_trial(
@@ -138,7 +143,13 @@ def job_with_trials(make_job: Callable[..., TrainJob]) -> Callable[..., TrainJob
                 {"type": "MESSAGE", "message": "done training"},
             ],
         )
-        add_trial(job, number=2, score=0.9, knobs={"x": 900, "name": "toy"}, params={"w": np.arange(3.0) * 900, "x": 900})
+        add_trial(
+            job,
+            number=2,
+            score=0.9,
+            knobs={"x": 900, "name": "toy"},
+            params={"w": np.arange(3.0) * 900, "x": 900},
+        )
         add_trial(
             job,
             number=3,

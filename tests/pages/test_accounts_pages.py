@@ -19,7 +19,9 @@ def test_login_with_the_right_password_lands_on_home(alice):
     client = Client()
     page = client.get("/login/")
     assert b'name="username"' in page.content and b'name="password"' in page.content
-    response = client.post("/login/", {"username": "alice@example.com", "password": "alice-pw"}, follow=True)
+    response = client.post(
+        "/login/", {"username": "alice@example.com", "password": "alice-pw"}, follow=True
+    )
     assert response.redirect_chain[-1][0] == "/"
     assert b"alice@example.com" in response.content
     assert b"Running jobs" in response.content
@@ -61,7 +63,9 @@ def test_an_admin_creates_a_model_developer_who_can_then_sign_in(admin_user):
     client = Client()
     client.force_login(admin_user)
     response = client.post(
-        "/users/", {"email": "dana@rafiki", "password": "pw", "user_type": "MODEL_DEVELOPER"}, follow=True
+        "/users/",
+        {"email": "dana@rafiki", "password": "pw", "user_type": "MODEL_DEVELOPER"},
+        follow=True,
     )
     assert b"Created dana@rafiki" in response.content
     assert User.objects.get(email="dana@rafiki").user_type == "MODEL_DEVELOPER"
@@ -73,7 +77,9 @@ def test_only_the_superadmin_may_create_admins(admin_user, superadmin):
     client.force_login(admin_user)
     page = client.get("/users/")
     assert b'value="ADMIN"' not in page.content
-    response = client.post("/users/", {"email": "eve@rafiki", "password": "pw", "user_type": "ADMIN"})
+    response = client.post(
+        "/users/", {"email": "eve@rafiki", "password": "pw", "user_type": "ADMIN"}
+    )
     assert response.status_code == 200
     assert not User.objects.filter(email="eve@rafiki").exists()
 
@@ -85,7 +91,9 @@ def test_only_the_superadmin_may_create_admins(admin_user, superadmin):
 def test_creating_a_duplicate_email_shows_the_error_on_the_form(admin_user, alice):
     client = Client()
     client.force_login(admin_user)
-    response = client.post("/users/", {"email": "alice@example.com", "password": "pw", "user_type": "APP_DEVELOPER"})
+    response = client.post(
+        "/users/", {"email": "alice@example.com", "password": "pw", "user_type": "APP_DEVELOPER"}
+    )
     assert b"already exists" in response.content
 
 

@@ -32,12 +32,15 @@ def test_non_finite_points_are_dropped():
 
 def test_a_series_built_in_steps_keeps_the_extremes_of_one_built_at_once():
     plot = {"title": "Loss", "metrics": ["loss"], "x_axis": "step"}
-    rows = [("t", {"loss": math.cos(i / 300) + (5 if i == 7777 else 0), "step": i}) for i in range(20_000)]
+    rows = [
+        ("t", {"loss": math.cos(i / 300) + (5 if i == 7777 else 0), "step": i})
+        for i in range(20_000)
+    ]
     at_once = charts.plot_series(plot, rows, 1000)
     series = [charts.plot_series(plot, rows[:5000], 1000)]
     for start in range(5000, 20_000, 2500):
         series = charts.series_extend([plot], series, rows[start : start + 2500], 1000)
-    (xs, ys), = series[0]
+    ((xs, ys),) = series[0]
     assert len(ys) <= 2000
     assert max(ys) == max(at_once[0][1]) and min(ys) == min(at_once[0][1])
     assert xs == sorted(xs)
@@ -47,13 +50,18 @@ def test_plot_against_time_uses_a_date_axis_and_plotly_readable_times():
     from datetime import UTC, datetime
 
     when = datetime(2024, 1, 2, 3, 4, 5, 600000, tzinfo=UTC)
-    figure = charts.plot_figure({"title": "T", "metrics": ["a"], "x_axis": None}, [(when, {"a": 1.0})])
+    figure = charts.plot_figure(
+        {"title": "T", "metrics": ["a"], "x_axis": None}, [(when, {"a": 1.0})]
+    )
     assert figure["layout"]["xaxis"]["type"] == "date"
     assert figure["data"][0]["x"] == ["2024-01-02 03:04:05.600000"]
 
 
 def test_knobs_figure_encodes_categories_and_skips_fixed_knobs():
-    rows = [(1, {"opt": "adam", "lr": 0.1, "fixed": 3}, 0.5), (2, {"opt": "sgd", "lr": 0.01, "fixed": 3}, 0.7)]
+    rows = [
+        (1, {"opt": "adam", "lr": 0.1, "fixed": 3}, 0.5),
+        (2, {"opt": "sgd", "lr": 0.01, "fixed": 3}, 0.7),
+    ]
     figure = charts.knobs_figure(rows)
     dims = {d["label"]: d for d in figure["data"][0]["dimensions"]}
     assert set(dims) == {"opt", "lr", "score"}

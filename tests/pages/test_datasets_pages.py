@@ -13,7 +13,9 @@ from tests.conftest import REPO
 
 @pytest.fixture(scope="session")
 def digits(tmp_path_factory) -> dict[str, str]:
-    spec = importlib.util.spec_from_file_location("image_digits", REPO / "examples" / "datasets" / "image_digits.py")
+    spec = importlib.util.spec_from_file_location(
+        "image_digits", REPO / "examples" / "datasets" / "image_digits.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.build_digits(str(tmp_path_factory.mktemp("digits")))
@@ -21,7 +23,11 @@ def digits(tmp_path_factory) -> dict[str, str]:
 
 def _post(client, path, task, name=""):
     with open(path, "rb") as handle:
-        data = {"name": name, "task": task, "data_file": SimpleUploadedFile(str(path).rsplit("/", 1)[-1], handle.read())}
+        data = {
+            "name": name,
+            "task": task,
+            "data_file": SimpleUploadedFile(str(path).rsplit("/", 1)[-1], handle.read()),
+        }
     return client.post("/datasets/upload", data, follow=True)
 
 
@@ -43,7 +49,11 @@ def test_a_tabular_dataset_previews_its_first_rows(alice_client):
     csv = b"sepal,petal,species\n5.1,1.4,0\n4.9,1.3,0\n6.3,4.9,1\n"
     response = alice_client.post(
         "/datasets/upload",
-        {"name": "tiny", "task": "TABULAR_CLASSIFICATION", "data_file": SimpleUploadedFile("tiny.csv", csv)},
+        {
+            "name": "tiny",
+            "task": "TABULAR_CLASSIFICATION",
+            "data_file": SimpleUploadedFile("tiny.csv", csv),
+        },
         follow=True,
     )
     page = response.content.decode()
@@ -54,7 +64,11 @@ def test_a_tabular_dataset_previews_its_first_rows(alice_client):
 def test_an_invalid_dataset_shows_the_validator_message_and_stores_nothing(alice_client):
     response = alice_client.post(
         "/datasets/upload",
-        {"name": "bad", "task": "IMAGE_CLASSIFICATION", "data_file": SimpleUploadedFile("bad.zip", b"not a zip at all")},
+        {
+            "name": "bad",
+            "task": "IMAGE_CLASSIFICATION",
+            "data_file": SimpleUploadedFile("bad.zip", b"not a zip at all"),
+        },
     )
     assert response.status_code == 200
     assert b"invalid dataset" in response.content and b"not a valid zip archive" in response.content
@@ -81,7 +95,11 @@ def test_list_and_empty_state(alice_client, make_dataset):
 
 def test_another_users_dataset_is_404(alice, carol_client, make_dataset):
     dataset = make_dataset(owner=alice)
-    for url in [f"/datasets/{dataset.pk}/", f"/datasets/{dataset.pk}/download", f"/datasets/{dataset.pk}/thumbs/0.png"]:
+    for url in [
+        f"/datasets/{dataset.pk}/",
+        f"/datasets/{dataset.pk}/download",
+        f"/datasets/{dataset.pk}/thumbs/0.png",
+    ]:
         assert carol_client.get(url).status_code == 404, url
     assert b"No datasets yet" in carol_client.get("/datasets/").content
 

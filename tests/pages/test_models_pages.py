@@ -19,7 +19,9 @@ def _upload(client, path, **fields):
 def test_uploading_an_example_model_shows_its_knobs(alice_client):
     response = _upload(alice_client, NUMPY_MLP, dependencies="numpy==1.26")
     template = ModelTemplate.objects.get()
-    assert template.model_class == "NumpyMlp" and template.name == "NumpyMlp"  # guessed from the file name
+    assert (
+        template.model_class == "NumpyMlp" and template.name == "NumpyMlp"
+    )  # guessed from the file name
     assert template.dependencies == {"numpy": "1.26"}
     assert response.redirect_chain[-1][0] == f"/models/{template.pk}/"
     page = response.content.decode()
@@ -63,10 +65,14 @@ def test_app_developers_cannot_upload_models(bob_client):
     assert not ModelTemplate.objects.exists()
 
 
-def test_list_shows_own_and_public_models_but_not_others_private(alice, carol, carol_client, make_model):
+def test_list_shows_own_and_public_models_but_not_others_private(
+    alice, carol, carol_client, make_model
+):
     make_model(owner=alice, name="alice-private")
     make_model(owner=alice, name="alice-public", access_right="PUBLIC")
-    make_model(owner=carol, name="carol-own", file="fixed.py", class_name="FixedOnly", task="OTHER_TASK")
+    make_model(
+        owner=carol, name="carol-own", file="fixed.py", class_name="FixedOnly", task="OTHER_TASK"
+    )
     page = carol_client.get("/models/").content.decode()
     assert "alice-public" in page and "carol-own" in page
     assert "alice-private" not in page
@@ -84,7 +90,9 @@ def test_another_users_private_model_is_404(alice, carol_client, make_model):
     assert carol_client.get(f"/models/{private.pk}/download").status_code == 404
 
 
-def test_a_public_model_shows_its_knobs_but_only_the_owner_gets_the_source(alice, alice_client, carol_client, make_model):
+def test_a_public_model_shows_its_knobs_but_only_the_owner_gets_the_source(
+    alice, alice_client, carol_client, make_model
+):
     public = make_model(owner=alice, name="shared", access_right="PUBLIC")
     page = carol_client.get(f"/models/{public.pk}/")
     assert page.status_code == 200
@@ -95,4 +103,7 @@ def test_a_public_model_shows_its_knobs_but_only_the_owner_gets_the_source(alice
     download = alice_client.get(f"/models/{public.pk}/download")
     assert download.status_code == 200
     assert b"".join(download.streaming_content) == (FIXTURES / "models" / "toy.py").read_bytes()
-    assert "attachment" in download["Content-Disposition"] and "Toy.py" in download["Content-Disposition"]
+    assert (
+        "attachment" in download["Content-Disposition"]
+        and "Toy.py" in download["Content-Disposition"]
+    )

@@ -18,7 +18,9 @@ from tests.pages.conftest import add_logs, add_trial
 
 
 def _figures(page: str, element_id: str):
-    match = re.search(rf'<script id="{element_id}" type="application/json">(.*?)</script>', page, re.S)
+    match = re.search(
+        rf'<script id="{element_id}" type="application/json">(.*?)</script>', page, re.DOTALL
+    )
     assert match, f"no {element_id} in the page"
     return json.loads(match.group(1))
 
@@ -26,7 +28,9 @@ def _figures(page: str, element_id: str):
 # --- create ---------------------------------------------------------------------------------
 
 
-def test_create_form_offers_datasets_and_models_tagged_with_their_task(alice_client, make_model, make_dataset):
+def test_create_form_offers_datasets_and_models_tagged_with_their_task(
+    alice_client, make_model, make_dataset
+):
     model = make_model()
     dataset = make_dataset(name="train")
     page = alice_client.get("/jobs/new").content.decode()
@@ -34,7 +38,9 @@ def test_create_form_offers_datasets_and_models_tagged_with_their_task(alice_cli
     assert f'value="{model.pk}" data-task="{TOY_TASK}"' in page
     assert 'name="time_hours" value="0.1"' in page  # the budget defaults
     assert 'name="model_trial_count" value="-1"' in page and 'name="gpu_count" value="0"' in page
-    assert f'<option value="{TOY_TASK}" selected>' in page  # starts on a task that has data and a model
+    assert (
+        f'<option value="{TOY_TASK}" selected>' in page
+    )  # starts on a task that has data and a model
 
 
 def _job_form(model, train, val, **overrides):
@@ -52,7 +58,9 @@ def _job_form(model, train, val, **overrides):
     }
 
 
-def test_creating_a_job_starts_it_and_opens_its_page(alice_client, make_model, make_dataset, django_capture_on_commit_callbacks):
+def test_creating_a_job_starts_it_and_opens_its_page(
+    alice_client, make_model, make_dataset, django_capture_on_commit_callbacks
+):
     model, train, val = make_model(), make_dataset(name="train"), make_dataset(name="val")
     with django_capture_on_commit_callbacks() as callbacks:
         response = alice_client.post("/jobs/new", _job_form(model, train, val))
@@ -83,7 +91,9 @@ def test_a_dataset_of_another_task_is_refused_on_the_form(alice_client, make_mod
     assert not TrainJob.objects.exists()
 
 
-def test_another_users_dataset_cannot_be_chosen(alice, carol, carol_client, make_model, make_dataset):
+def test_another_users_dataset_cannot_be_chosen(
+    alice, carol, carol_client, make_model, make_dataset
+):
     public = make_model(owner=alice, access_right="PUBLIC")
     alices = make_dataset(owner=alice, name="alices")
     mine = make_dataset(owner=carol, name="mine")
@@ -129,18 +139,21 @@ def test_job_page_shows_progress_table_charts_and_best_params(alice_client, job_
 def test_trials_table_sorts_by_score(alice_client, job_with_trials):
     job = job_with_trials()
     page = alice_client.get(f"/jobs/{job.pk}/", {"sort": "-score"}).content.decode()
-    table = page[page.index('id="trials"'):]
+    table = page[page.index('id="trials"') :]
     numbers = re.findall(r'href="/trials/\d+/">(\d+)</a>', table)
     assert numbers[:2] == ["2", "1"]
     ascending = alice_client.get(f"/jobs/{job.pk}/", {"sort": "score"}).content.decode()
-    numbers = re.findall(r'href="/trials/\d+/">(\d+)</a>', ascending[ascending.index('id="trials"'):])
+    numbers = re.findall(
+        r'href="/trials/\d+/">(\d+)</a>', ascending[ascending.index('id="trials"') :]
+    )
     assert numbers[-2:] == ["1", "2"]
 
 
 def test_trials_table_is_paginated(alice_client, make_job):
     job = make_job()
     Trial.objects.bulk_create(
-        Trial(job=job, sub_job=job.sub_jobs.first(), number=n, knobs={"x": n}) for n in range(1, 121)
+        Trial(job=job, sub_job=job.sub_jobs.first(), number=n, knobs={"x": n})
+        for n in range(1, 121)
     )
     page = alice_client.get(f"/jobs/{job.pk}/").content.decode()
     assert "Page 1 of 3" in page and "120 in all" in page
@@ -223,7 +236,7 @@ def test_trial_page_shows_knobs_score_log_and_one_chart_per_plot(alice_client, j
     accuracy = figures[1]
     assert accuracy["layout"]["xaxis"]["type"] == "date"  # no x_axis: plotted against time
     assert accuracy["data"][0]["y"] == [0.7]
-    assert 'href="/trials/%d/params"' % trial.pk in page and "params.pickle" in page
+    assert f'href="/trials/{trial.pk}/params"' in page and "params.pickle" in page
 
 
 def test_failed_trial_shows_its_traceback(alice_client, job_with_trials):
@@ -241,8 +254,14 @@ def test_live_endpoint_returns_only_what_is_new_after_the_cursor(alice_client, j
     live = _figures(page, "trial-live")
     assert live["final"] is False
 
-    nothing = alice_client.get(f"/trials/{trial.pk}/live", {"after": live["cursor"], "plots": 1}).json()
-    assert nothing["cursor"] == live["cursor"] and nothing["messages_html"] == "" and nothing["extend"] == []
+    nothing = alice_client.get(
+        f"/trials/{trial.pk}/live", {"after": live["cursor"], "plots": 1}
+    ).json()
+    assert (
+        nothing["cursor"] == live["cursor"]
+        and nothing["messages_html"] == ""
+        and nothing["extend"] == []
+    )
 
     add_logs(trial, [
         {"type": "MESSAGE", "message": "epoch 3 <done>"},
@@ -250,13 +269,20 @@ def test_live_endpoint_returns_only_what_is_new_after_the_cursor(alice_client, j
         {"type": "PLOT", "title": "Accuracy", "metrics": ["acc"], "x_axis": "epoch"},
         {"type": "METRICS", "acc": 0.8, "epoch": 3},
     ])  # fmt: skip
-    data = alice_client.get(f"/trials/{trial.pk}/live", {"after": live["cursor"], "plots": 1}).json()
-    assert "epoch 3 &lt;done&gt;" in data["messages_html"] and "starting to train" not in data["messages_html"]
+    data = alice_client.get(
+        f"/trials/{trial.pk}/live", {"after": live["cursor"], "plots": 1}
+    ).json()
+    assert (
+        "epoch 3 &lt;done&gt;" in data["messages_html"]
+        and "starting to train" not in data["messages_html"]
+    )
     assert data["extend"] == [{"x": [[3]], "y": [[0.1]]}]  # the loss chart gets its new point
     assert [f["layout"]["title"]["text"] for f in data["new_figures"]] == ["Accuracy"]
     assert data["new_figures"][0]["data"][0]["y"] == [0.8]
     assert data["cursor"] > live["cursor"]
-    again = alice_client.get(f"/trials/{trial.pk}/live", {"after": data["cursor"], "plots": 2}).json()
+    again = alice_client.get(
+        f"/trials/{trial.pk}/live", {"after": data["cursor"], "plots": 2}
+    ).json()
     assert again["messages_html"] == "" and again["new_figures"] == []
 
 
@@ -264,10 +290,14 @@ def test_live_view_asks_for_a_reload_when_the_trial_was_retried(alice_client, jo
     trial = job_with_trials().trials.get(number=1)
     Trial.objects.filter(pk=trial.pk).update(status=Trial.Status.RUNNING, attempt=1)
     live = _figures(alice_client.get(f"/trials/{trial.pk}/").content.decode(), "trial-live")
-    same = alice_client.get(f"/trials/{trial.pk}/live", {"after": live["cursor"], "attempt": live["attempt"]}).json()
+    same = alice_client.get(
+        f"/trials/{trial.pk}/live", {"after": live["cursor"], "attempt": live["attempt"]}
+    ).json()
     assert "reload" not in same
     Trial.objects.filter(pk=trial.pk).update(attempt=2)  # a worker was lost; the trial runs again
-    retried = alice_client.get(f"/trials/{trial.pk}/live", {"after": live["cursor"], "attempt": live["attempt"]}).json()
+    retried = alice_client.get(
+        f"/trials/{trial.pk}/live", {"after": live["cursor"], "attempt": live["attempt"]}
+    ).json()
     assert retried == {"reload": True}
 
 
@@ -280,7 +310,11 @@ def test_log_tail_and_older_rows_on_demand(alice_client, make_job):
     assert "Show older messages" in page
     oldest = _figures(page, "trial-live")["oldest"]
     older = alice_client.get(f"/trials/{trial.pk}/log", {"before": oldest}).json()
-    assert "line 249<" in older["html"] and "line 50<" in older["html"] and "line 49<" not in older["html"]
+    assert (
+        "line 249<" in older["html"]
+        and "line 50<" in older["html"]
+        and "line 49<" not in older["html"]
+    )
     assert older["has_older"] is True
     oldest_page = alice_client.get(f"/trials/{trial.pk}/log", {"before": older["oldest"]}).json()
     assert "line 0<" in oldest_page["html"] and oldest_page["has_older"] is False
@@ -304,12 +338,16 @@ def test_params_of_a_trial_without_them_are_404(alice_client, job_with_trials):
     assert alice_client.get(f"/trials/{trial.pk}/params.pickle").status_code == 404
 
 
-def test_model_file_link_only_for_the_models_owner(alice, carol, carol_client, make_model, make_dataset):
+def test_model_file_link_only_for_the_models_owner(
+    alice, carol, carol_client, make_model, make_dataset
+):
     from apps.trials.services import train_job_create
 
     public = make_model(owner=alice, access_right="PUBLIC")
     train, val = make_dataset(owner=carol, name="t"), make_dataset(owner=carol, name="v")
-    job = train_job_create(owner=carol, app="a", task=TOY_TASK, train_dataset=train, val_dataset=val, models=[public])
+    job = train_job_create(
+        owner=carol, app="a", task=TOY_TASK, train_dataset=train, val_dataset=val, models=[public]
+    )
     trial = add_trial(job, number=1, score=0.1)
     page = carol_client.get(f"/trials/{trial.pk}/").content.decode()
     assert f"/models/{public.pk}/download" not in page
@@ -332,13 +370,18 @@ def test_home_for_a_new_user_explains_the_first_steps(alice_client):
     assert "Get started" in page and "Nothing is running" in page and "No trials yet" in page
 
 
-@pytest.mark.parametrize("url", ["/", "/models/", "/datasets/", "/jobs/", "/jobs/new", "/models/upload", "/datasets/upload"])
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/models/", "/datasets/", "/jobs/", "/jobs/new", "/models/upload", "/datasets/upload"],
+)
 def test_every_page_has_the_nav_bar_and_inference_slot(alice_client, url):
     page = alice_client.get(url).content.decode()
     assert 'class="mainnav"' in page and "Inference" in page and "Log out" in page
 
 
-def test_uploaded_file_names_are_not_trusted_in_downloads(alice_client, make_model, make_dataset, job_with_trials):
+def test_uploaded_file_names_are_not_trusted_in_downloads(
+    alice_client, make_model, make_dataset, job_with_trials
+):
     job = job_with_trials(app="we/ird app")
     response = alice_client.get(f"/jobs/{job.pk}/best-params")
     assert 'filename="we_ird_app-v1-trial-2-params.rafiki"' in response["Content-Disposition"]
