@@ -7,6 +7,7 @@ when a model runs locally, the trial's events file when it runs on the platform.
 
 from __future__ import annotations
 
+import atexit
 import json
 from json.encoder import encode_basestring as _quote
 import math
@@ -60,8 +61,9 @@ class ConsoleSink:
 class JsonLinesSink:
     """Appends one JSON object per line to a file.
 
-    Writes are buffered and flushed at most every ``flush_interval`` seconds, so a model logging
-    in a tight loop pays for a buffered write, not a system call, per record. A background
+    Messages and plot definitions are flushed at once; metrics are buffered and flushed at most
+    every ``flush_interval`` seconds, so a model logging them in a tight loop pays for a
+    buffered write, not a system call, per record. A background
     thread flushes what is left after a burst, so the last line before a long silent phase
     (a slow epoch) still shows up live. A reader tailing the file sees complete lines only.
     """
@@ -74,13 +76,17 @@ class JsonLinesSink:
         self._lock = threading.Lock()
         self._dirty = False
         self._flusher: Optional[threading.Thread] = None
+        atexit.register(self.flush)  # sys.exit() in model code keeps the last records too
 
     def write(self, record: dict) -> None:
         line = _encode(record) + "\n"
         with self._lock:
             self._file.write(line)
             now = time.monotonic()
-            if now - self._last_flush >= self._flush_interval:
+            # Messages and plot definitions are rare and are what a person reads when a
+            # trial dies: they go out at once. Metrics, which models log in tight loops, are
+            # flushed at most every flush_interval.
+            if record.get("type") != "METRICS" or now - self._last_flush >= self._flush_interval:
                 self._file.flush()
                 self._last_flush = now
                 self._dirty = False

@@ -90,3 +90,22 @@ def test_events_file_shows_the_last_record_before_a_silent_phase(tmp_path):
         time.sleep(0.02)
     assert "second" in path.read_text()  # visible while the model is still silent
     sink.close()
+
+
+def test_a_message_reaches_the_file_before_a_sudden_death(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "events.jsonl"
+    code = (
+        "import os\n"
+        "from rafiki.model.log import JsonLinesSink, LoggerUtils\n"
+        f"log = LoggerUtils(JsonLinesSink({str(path)!r}, flush_interval=60))\n"
+        "log.log(loss=1.0)\n"
+        "log.log('about to crash')\n"
+        "os._exit(1)\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=False)
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert lines[-1]["message"] == "about to crash"
+    assert lines[0]["loss"] == 1.0  # buffered metrics go out with the message
