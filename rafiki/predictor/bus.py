@@ -111,12 +111,17 @@ class PredictionBus:
         then takes up to ``max_requests`` already waiting, to answer them in one batch).
         Requests nobody waits for any more are dropped."""
         key = request_key(job_id, trial_id)
-        first = self.redis.blpop([key], timeout=block_seconds)
-        if first is None:
-            return []
-        raw = [first[1]]
+        # One round trip: Redis runs the LPOP as soon as the BLPOP returns (a pipeline's
+        # commands run in order on this connection).
         if max_requests > 1:
-            raw += self.redis.lpop(key, max_requests - 1) or []
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.blpop([key], timeout=block_seconds)
+            pipe.lpop(key, max_requests - 1)
+            first, more = pipe.execute()
+        else:
+            first, more = self.redis.blpop([key], timeout=block_seconds), None
+        # A request pushed between a timed-out BLPOP and the LPOP is in ``more``.
+        raw = ([first[1]] if first is not None else []) + list(more or [])
         now = time.time()
         requests = []
         for item in raw:
