@@ -1,8 +1,9 @@
 """What one trial costs the runner itself, apart from the model's own work.
 
 Runs a no-op model N times through ``run_trial`` (with and without bubblewrap when it is
-available) and prints medians of: a bare interpreter start, the child's imports (the SDK,
-numpy), and the whole trial as the parent sees it (spawn, imports, outputs, validation).
+available; cold start and warm start from the zygote) and prints medians of: a bare
+interpreter start, the child's imports (the SDK, numpy), and the whole trial as the parent
+sees it (spawn, imports, outputs, validation), cold and warm side by side.
 
     .venv/bin/python bench/runner_overhead.py [N]
 """
@@ -20,6 +21,7 @@ from pathlib import Path
 
 from rafiki.runner import Limits, run_trial
 from rafiki.runner.limits import bwrap_path, child_env
+from rafiki.runner.zygote import stop_zygote
 
 NOOP_MODEL = b"""
 from rafiki.model import BaseModel
@@ -45,7 +47,9 @@ def main() -> None:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20
     python = sys.executable
     modes = ["none"] + (["bwrap"] if bwrap_path() else [])
-    samples: dict[str, list[float]] = {k: [] for k in ["bare", "child", *modes]}
+    variants = [f"{m}-{w}" for m in modes for w in ("cold", "warm")]
+    samples: dict[str, list[float]] = {k: [] for k in ["bare", "child", *variants]}
+    first_warm: dict[str, float] = {}
     with tempfile.TemporaryDirectory() as tmp:
         model = Path(tmp) / "noop.py"
         model.write_bytes(NOOP_MODEL)
@@ -76,24 +80,35 @@ def main() -> None:
             )  # fmt: skip
             samples["child"].append(time.perf_counter() - started)
 
-            for mode in modes:
-                work = f"{tmp}/{mode}-{i}"
-                limits = Limits(wall_seconds=30, memory_mb=1024, sandbox=mode)
-                started = time.perf_counter()
-                outcome = run_trial(spec(work), work, limits)
-                samples[mode].append(time.perf_counter() - started)
-                assert outcome.status == "COMPLETED", outcome
+        # Cold and warm interleaved within each sandbox mode; the modes one after the other,
+        # since a worker keeps one zygote (for one sandbox mode / thread count / roots).
+        for mode in modes:
+            for i in range(n):
+                for warm in (False, True):
+                    # One trials root per variant: a warm zygote serves trials under its root.
+                    work = f"{tmp}/trials-{mode}-{warm}/{i}"
+                    limits = Limits(wall_seconds=30, memory_mb=1024, sandbox=mode, warm_start=warm)
+                    started = time.perf_counter()
+                    outcome = run_trial(spec(work), work, limits)
+                    elapsed = time.perf_counter() - started
+                    assert outcome.status == "COMPLETED", outcome
+                    if warm and i == 0:
+                        first_warm[mode] = elapsed  # starts the zygote: not a sample
+                    else:
+                        samples[f"{mode}-{'warm' if warm else 'cold'}"].append(elapsed)
 
     med = {k: statistics.median(v) * 1000 for k, v in samples.items()}
-    print(f"trials: {n} of each (medians)")
+    print(f"trials: {n} of each (medians; warm: the {n - 1} after the one that starts the zygote)")
     print(f"bare interpreter start                    {med['bare']:7.1f} ms")
     print(f"trial child alone (python + SDK + model)  {med['child']:7.1f} ms")
     for mode in modes:
+        cold, warm = med[f"{mode}-cold"], med[f"{mode}-warm"]
         print(
-            f"run_trial, sandbox={mode:<6}                 {med[mode]:7.1f} ms"
-            f"   supervision overhead {med[mode] - med['child']:+6.1f} ms"
-            f"   ratio {med[mode] / med['child']:.2f}"
+            f"run_trial, sandbox={mode:<6} cold {cold:7.1f} ms   warm {warm:7.1f} ms"
+            f"   cold/warm {cold / warm:5.1f}x   (first warm trial, zygote start:"
+            f" {first_warm[mode] * 1000:.0f} ms)"
         )
+    stop_zygote()
 
 
 if __name__ == "__main__":

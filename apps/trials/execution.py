@@ -282,7 +282,8 @@ def trial_execute(*, trial_id: int) -> None:
     trial = Trial.objects.select_related(
         "job__train_dataset", "job__val_dataset", "sub_job__model", "shared_params_from"
     ).get(pk=trial_id)
-    workdir = Path(settings.WORKER_DIR) / "trials" / f"{trial_id}-{attempt}"
+    # One trials root per pool process: its warm-start zygote binds that root writable.
+    workdir = Path(settings.WORKER_DIR) / "trials" / f"w{os.getpid()}" / f"{trial_id}-{attempt}"
     try:
         spec = _trial_spec(trial)
         session = TrialSession(trial_id, attempt)

@@ -73,6 +73,10 @@ class Limits:
     poll_interval: float = 0.5
     #: "auto" (bubblewrap when installed and working), "bwrap" (required) or "none".
     sandbox: str = "auto"
+    #: Start the trial as a fork of this worker's warm "zygote" (numpy and the SDK already
+    #: imported; see ``rafiki.runner.zygote``) instead of a fresh interpreter. Falls back to a
+    #: cold start whenever the zygote cannot serve the trial.
+    warm_start: bool = True
 
     @property
     def effective_cpu_seconds(self) -> int:

@@ -294,9 +294,15 @@ def run_trial(
     ended_by: str | None = None  # TIMEOUT or STOPPED when we ended it
     peak_vm: float | None = None
     readable = [spec[k] for k in _SPEC_INPUT_KEYS if spec.get(k)]
-    proc = ConfinedProcess(
-        argv, workdir=workdir, limits=limits, writable_dirs=writable, readable_paths=readable
-    )
+    proc: Any = None
+    if limits.warm_start:
+        from rafiki.runner.zygote import start_warm
+
+        proc = start_warm(spec_path, workdir, limits, writable, readable, python)
+    if proc is None:  # cold start (also whenever the warm zygote cannot serve the trial)
+        proc = ConfinedProcess(
+            argv, workdir=workdir, limits=limits, writable_dirs=writable, readable_paths=readable
+        )
     try:
         deadline = proc.started + limits.wall_seconds
         next_tick = proc.started + poll_interval

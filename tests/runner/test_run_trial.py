@@ -26,11 +26,32 @@ from rafiki.model.params import load_params
 from rafiki.runner import EndReason, Limits, TrialOutcome, run_trial
 from rafiki.runner.limits import ExitInfo, bwrap_path, rafiki_root
 from rafiki.runner.supervise import EventTailer, _classify_signal
+from rafiki.runner.zygote import zygote_pids
 
 MODELS = Path(__file__).parent / "models"
 
 #: Short limits so faults end quickly; 768 MB of address space is ample for numpy + the SDK.
 FAST = Limits(wall_seconds=20, cpu_seconds=10, memory_mb=768, stop_grace_seconds=1.0)
+
+
+@pytest.fixture(autouse=True, params=["warm", "cold"])
+def start_mode(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test runs with both start paths: a fork of the warm zygote (asserted to have
+    served each trial, no silent fallback) and today's cold ``python -m`` child."""
+    from rafiki.runner import zygote
+
+    real = zygote.start_warm
+    if request.param == "cold":
+        monkeypatch.setattr(zygote, "start_warm", lambda *a, **k: None)
+    else:
+
+        def checked(*args: object, **kwargs: object) -> object:
+            proc = real(*args, **kwargs)  # type: ignore[arg-type]
+            assert proc is not None, "the warm zygote did not serve the trial"
+            return proc
+
+        monkeypatch.setattr(zygote, "start_warm", checked)
+    return request.param
 
 
 def make_spec(tmp_path: Path, model: str, cls: str, knobs: dict, **extra: object) -> dict:
@@ -55,9 +76,23 @@ def run_fault(tmp_path: Path, fault: str, limits: Limits = FAST, **kwargs: objec
     return run_trial(spec, str(tmp_path / "work"), limits, **kwargs)  # type: ignore[arg-type]
 
 
+def our_children() -> set[int]:
+    found: set[int] = set()
+    for tid in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{tid}/children") as f:
+            found |= {int(p) for p in f.read().split()}
+    return found
+
+
 def assert_no_child_left() -> None:
-    with pytest.raises(ChildProcessError):
-        os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    # The warm-start zygote is the one child this process keeps on purpose (it never runs
+    # model code); nothing else may be left, not even a zombie.
+    try:
+        zombie = os.waitid(os.P_ALL, 0, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return
+    assert zombie is None, zombie
+    assert our_children() <= set(zygote_pids())
 
 
 @pytest.fixture
@@ -493,19 +528,20 @@ def test_bubblewrap_confines_network_filesystem_and_tmp(tmp_path: Path, still_wo
 WORKER = """
 import sys
 from rafiki.runner import Limits, run_trial
-spec, workdir, sandbox = sys.argv[1], sys.argv[2], sys.argv[3]
+spec, workdir, sandbox, warm = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4] == "warm"
 import json
-run_trial(json.loads(spec), workdir, Limits(wall_seconds=60, memory_mb=768, sandbox=sandbox))
+limits = Limits(wall_seconds=60, memory_mb=768, sandbox=sandbox, warm_start=warm)
+run_trial(json.loads(spec), workdir, limits)
 """
 
 
 @pytest.mark.parametrize("sandbox", SANDBOXES)
-def test_the_trial_dies_with_a_killed_worker(tmp_path: Path, sandbox: str) -> None:
+def test_the_trial_dies_with_a_killed_worker(tmp_path: Path, sandbox: str, start_mode: str) -> None:
     # A worker killed with SIGKILL cannot clean up: the trial must not run on unsupervised.
     spec = make_spec(tmp_path, "faults.py", "Faulty", {"fault": "sleep"})
     work = tmp_path / "work"
     worker = subprocess.Popen(
-        [sys.executable, "-c", WORKER, json.dumps(spec), str(work), sandbox],
+        [sys.executable, "-c", WORKER, json.dumps(spec), str(work), sandbox, start_mode],
         env={**os.environ, "PYTHONPATH": rafiki_root()},
     )
     try:
