@@ -56,6 +56,11 @@ def _point_celery_at(url: str) -> None:
         app._pool.force_close_all()
         app._pool = None
     app.amqp._producer_pool = None
+    # kombu keeps process-wide producer pools keyed by connection; one left pointing at the
+    # pool closed above fails later enqueues with "Acquire on closed pool".
+    from kombu import pools
+
+    pools.reset()
 
 
 class Cluster:
