@@ -60,6 +60,11 @@ def _limits() -> Limits:
     )
 
 
+#: The trials' file cache names its temporary files by process, not by thread: the threads of
+#: one inference worker fetch files one at a time.
+_FETCH_LOCK = threading.Lock()
+
+
 def _serve_spec(worker: InferenceWorker) -> dict[str, Any]:
     trial = worker.trial
     model = trial.sub_job.model
@@ -109,7 +114,8 @@ class TrialServer(threading.Thread):
         self.job_id, self.trial_id = worker.job_id, worker.trial_id
         workdir = Path(settings.WORKER_DIR) / "inference" / f"{self.worker_id}-{self.attempt}"
         try:
-            spec = _serve_spec(worker)
+            with _FETCH_LOCK:
+                spec = _serve_spec(worker)
         except Exception as e:  # a missing or altered file would fail on every worker alike
             log.exception("inference worker %s: the trial's files are unavailable", self.worker_id)
             inference_worker_failed(

@@ -58,6 +58,17 @@ def model_upload(owner: User, path: Path, class_name: str, task: str) -> ModelTe
     )
 
 
+def _drive(job: TrainJob) -> TrainJob:
+    """Train in this process, then stop the runner's warm-start zygote that training left in
+    it (tests elsewhere check that this process has no child left)."""
+    from rafiki.runner.zygote import stop_zygote
+
+    try:
+        return drive(job)
+    finally:
+        stop_zygote()
+
+
 @pytest.fixture
 def trained_image_job(alice: User, digits: dict[str, str]) -> Callable[..., TrainJob]:
     """A STOPPED IMAGE_CLASSIFICATION job of the given example models (2 trials each)."""
@@ -89,7 +100,7 @@ def trained_image_job(alice: User, digits: dict[str, str]) -> Callable[..., Trai
             budget={"MODEL_TRIAL_COUNT": trials_per_model},
             train_args={},
         )
-        job = drive(job)
+        job = _drive(job)
         assert job.status == TrainJob.Status.STOPPED, job.error
         return job
 
@@ -111,7 +122,7 @@ def trained_echo_job(alice: User, make_dataset) -> Callable[..., TrainJob]:
             budget={"MODEL_TRIAL_COUNT": 2},
             train_args={},
         )
-        job = drive(job)
+        job = _drive(job)
         assert job.status == TrainJob.Status.STOPPED, job.error
         return job
 

@@ -286,16 +286,14 @@ def test_pages_deploy_show_and_stop(alice, bob, stopped_job) -> None:
     assert InferenceJob.objects.count() == 1 and "messages" in again.context
 
 
-@pytest.mark.django_db(transaction=True)  # the worker thread has its own connection
 def test_a_trial_whose_files_are_gone_ends_the_job_errored(alice, stopped_job) -> None:
-    from apps.inference.worker import TrialServer
+    from apps.inference.worker import TrialServer, _GiveUp
 
     job = inference_job_create(owner=alice, train_job=stopped_job({"lr": [0.9]}))
     default_storage.delete(job.workers.get().trial.params_file.name)
     ((worker_id, attempt),) = inference_workers_claim(host="a:1", limit=1)
-    server = TrialServer(worker_id, attempt)
-    server.start()
-    server.join(timeout=60)
+    with pytest.raises(_GiveUp):
+        TrialServer(worker_id, attempt)._serve()  # the thread's body, in this test's transaction
     job.refresh_from_db()
     assert job.status == "ERRORED"
     assert "parameters could not be fetched" in job.error
