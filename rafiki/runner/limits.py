@@ -387,6 +387,49 @@ class ExitInfo:
     max_rss_mb: float
 
 
+def read_ready(
+    selector: selectors.BaseSelector,
+    streams: dict[int, CappedOutput],
+    fd: int,
+    *,
+    close_at_eof: bool,
+    budget: int = 4 * MB,
+) -> None:
+    """Feed what the non-blocking pipe ``fd`` holds (up to ``budget`` bytes per call, so one
+    chatty stream cannot starve the other) into its capped sink; at EOF stop watching it."""
+    sink = streams[fd]
+    while budget > 0:
+        try:
+            data = os.read(fd, 256 * 1024)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            selector.unregister(fd)
+            del streams[fd]
+            if close_at_eof:
+                os.close(fd)
+            return
+        sink.feed(data)
+        budget -= len(data)
+
+
+def drain(
+    selector: selectors.BaseSelector,
+    streams: dict[int, CappedOutput],
+    seconds: float,
+    *,
+    close_at_eof: bool,
+) -> None:
+    """Read the output still in flight for up to ``seconds`` after the trial has exited."""
+    deadline = time.monotonic() + seconds
+    while streams and time.monotonic() < deadline:
+        for key, _ in selector.select(max(deadline - time.monotonic(), 0)):
+            if key.fd in streams:
+                read_ready(selector, streams, key.fd, close_at_eof=close_at_eof)
+
+
 class ConfinedProcess:
     """A child in its own session/process group with limits applied and its output captured
     through pipes. ``pump`` waits for output or exit; ``finish`` reaps. Use as a context
@@ -467,21 +510,9 @@ class ConfinedProcess:
             self._exited = info is not None
         return self._exited
 
-    def _read_ready(self, fd: int, budget: int = 4 * MB) -> None:
-        sink = self._streams[fd]
-        while budget > 0:
-            try:
-                data = os.read(fd, 256 * 1024)
-            except BlockingIOError:
-                return
-            except OSError:
-                data = b""
-            if not data:
-                self._selector.unregister(fd)
-                del self._streams[fd]
-                return
-            sink.feed(data)
-            budget -= len(data)
+    def _read_ready(self, fd: int) -> None:
+        # Popen's file objects own these fds and close them in _close_fds.
+        read_ready(self._selector, self._streams, fd, close_at_eof=False)
 
     def pump(self, timeout: float) -> bool:
         """Read output for up to ``timeout`` seconds or until the child exits; True once the
@@ -515,11 +546,7 @@ class ConfinedProcess:
             pass
         # Grandchildren left behind (daemons, workers of a data loader) die with the trial.
         self.killpg(signal.SIGKILL)
-        deadline = time.monotonic() + drain_seconds
-        while self._streams and time.monotonic() < deadline:
-            for key, _ in self._selector.select(max(deadline - time.monotonic(), 0)):
-                if key.fd in self._streams:
-                    self._read_ready(key.fd)
+        drain(self._selector, self._streams, drain_seconds, close_at_eof=False)
         self._reaped = self._reap()
         self._close_fds()
         return self._reaped

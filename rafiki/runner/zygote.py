@@ -41,7 +41,6 @@ from dataclasses import dataclass
 from typing import Self
 
 from rafiki.runner.limits import (
-    MB,
     CappedOutput,
     ExitInfo,
     Limits,
@@ -49,6 +48,8 @@ from rafiki.runner.limits import (
     _preexec,
     bwrap_path,
     child_env,
+    drain,
+    read_ready,
     rlimits,
     sandbox_argv,
 )
@@ -248,22 +249,9 @@ class WarmProcess:
             code = os.waitstatus_to_exitcode(msg["status"])
             self._exit = ExitInfo(code, msg["cpu"], msg["maxrss"] / 1024)
 
-    def _read_ready(self, fd: int, budget: int = 4 * MB) -> None:
-        sink = self._streams[fd]
-        while budget > 0:
-            try:
-                data = os.read(fd, 256 * 1024)
-            except BlockingIOError:
-                return
-            except OSError:
-                data = b""
-            if not data:
-                self._selector.unregister(fd)
-                del self._streams[fd]
-                os.close(fd)
-                return
-            sink.feed(data)
-            budget -= len(data)
+    def _read_ready(self, fd: int) -> None:
+        # These pipe ends are ours alone: close each at EOF.
+        read_ready(self._selector, self._streams, fd, close_at_eof=True)
 
     def pump(self, timeout: float) -> bool:
         deadline = time.monotonic() + max(timeout, 0.0)
@@ -292,11 +280,7 @@ class WarmProcess:
             return self._exit
         while not self.pump(1.0):
             pass
-        deadline = time.monotonic() + drain_seconds
-        while self._streams and time.monotonic() < deadline:
-            for key, _ in self._selector.select(max(deadline - time.monotonic(), 0)):
-                if key.fd in self._streams:
-                    self._read_ready(key.fd)
+        drain(self._selector, self._streams, drain_seconds, close_at_eof=True)
         self._close_fds()
         assert self._exit is not None
         return self._exit
