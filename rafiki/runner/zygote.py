@@ -514,6 +514,7 @@ def main(argv: list[str]) -> int:
     pidns = argv[2] == "pidns" and os.getpid() != 1 and os.getppid() == 1
     # What every trial imports, once: the fork gets it for free. Never a model file.
     import numpy  # noqa: F401
+    import numpy.random  # noqa: F401 - numpy imports it lazily; each trial reseeds it
 
     import rafiki.model
     import rafiki.model.log
