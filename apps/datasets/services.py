@@ -39,6 +39,15 @@ def _suffix(file: IO[bytes], task: str) -> str:
     return _DEFAULT_SUFFIX.get(TASK_DATASET_TYPE.get(task, ""), ".bin")
 
 
+def _local_name(file: IO[bytes], suffix: str) -> str:
+    """The upload's own base name when it is a plain one, else ``dataset<suffix>``."""
+    name = PurePath(str(getattr(file, "name", "") or "").replace("\\", "/")).name
+    plain = name and len(name) <= 200 and name.isprintable() and not name.startswith(".")
+    if plain and PurePath(name).suffix.lower() == suffix:
+        return name
+    return f"dataset{suffix}"
+
+
 def _spool(file: IO[bytes], dest: str, max_bytes: int) -> tuple[int, str]:
     """Copy the upload to ``dest``; return (size, sha256). Refuses more than ``max_bytes``."""
     digest = hashlib.sha256()
@@ -84,7 +93,8 @@ def dataset_create(*, owner: User, name: str, task: str, file: IO[bytes]) -> Dat
     tmp_root.mkdir(parents=True, exist_ok=True)
     tmp_dir = tempfile.mkdtemp(prefix="upload-", dir=tmp_root)
     try:
-        local_path = os.path.join(tmp_dir, f"dataset{suffix}")
+        # Named as the user named it: the validator's messages then name their own file.
+        local_path = os.path.join(tmp_dir, _local_name(file, suffix))
         size, checksum = _spool(file, local_path, settings.MAX_DATASET_MB * 2**20)
         if size == 0:
             raise InvalidDatasetUploadError("the dataset file is empty")
@@ -93,11 +103,8 @@ def dataset_create(*, owner: User, name: str, task: str, file: IO[bytes]) -> Dat
             try:
                 summary = validate_dataset(task, local_path)
             except InvalidDatasetError as exc:
-                original = str(getattr(file, "name", "") or "")
-                message = str(exc).replace(local_path, original or "the dataset file")
+                message = str(exc).replace(tmp_dir + os.sep, "")
                 raise InvalidDatasetUploadError(f"invalid dataset: {message}") from exc
-            # The validator reports our temporary path; the user knows their own file name.
-            summary["file"] = str(getattr(file, "name", "") or summary.get("file", ""))
 
         dataset = Dataset(
             owner=owner, name=name, task=task, size_bytes=size, checksum=checksum, summary=summary

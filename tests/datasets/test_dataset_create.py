@@ -111,8 +111,10 @@ def test_bad_image_zip_is_refused_naming_the_problem(alice, _private_files, sett
         )
     message = caught.value.message
     assert named in message, message
-    # The user sees their own file name, never the server's temporary path.
+    # The user sees their own file name, never the server's temporary path or name.
+    assert "bad.zip" in message, message
     assert str(settings.DATA_DIR) not in message
+    assert "dataset.zip" not in message
     assert Dataset.objects.count() == 0
     assert _files_under(_private_files) == []
     assert _files_under(settings.DATA_DIR / "tmp") == []
