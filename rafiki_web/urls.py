@@ -1,7 +1,9 @@
 from django.contrib import admin
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path, re_path
+from django.views import defaults
 
+from apps.api.errors import json_404, json_500
 from apps.inference.views import predict
 
 
@@ -18,3 +20,20 @@ urlpatterns = [
     # The dashboard pages (apps/*/urls.py) live at the root.
     path("", include("apps.dashboard.urls")),
 ]
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith(("/api/", "/predictors/"))
+
+
+def handler404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """API clients get the API's error shape; people get the dashboard's 404 page."""
+    if _wants_json(request):
+        return json_404(request, exception)
+    return defaults.page_not_found(request, exception)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return json_500(request)
+    return defaults.server_error(request)
