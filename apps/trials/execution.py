@@ -133,6 +133,40 @@ def _trial_spec(trial: Trial) -> dict[str, Any]:
     return spec
 
 
+_INPUT_KEYS = ("model_file", "train_dataset_path", "val_dataset_path", "shared_params_path")
+
+
+def _clear_folder(folder: Path) -> None:
+    """Empty ``folder`` but keep it: the warm-start zygote has it bound into its sandbox, and
+    a folder made again at the same path would not be the one it sees."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for entry in os.scandir(folder):
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            Path(entry.path).unlink(missing_ok=True)
+
+
+def _stage_inputs(spec: dict[str, Any], inputs: Path) -> dict[str, Any]:
+    """Point the trial at links to its own input files in ``inputs`` (emptied first), the
+    only input folder its sandbox shows: the worker's file cache holds the files of every
+    job this worker ran, other users' datasets included."""
+    _clear_folder(inputs)
+    staged = dict(spec)
+    for key in _INPUT_KEYS:
+        source = spec.get(key)
+        if not source:
+            continue
+        target = inputs / os.path.basename(source)
+        if not target.exists():
+            try:
+                os.link(source, target)  # the cache and this folder share a file system
+            except OSError:
+                shutil.copyfile(source, target)
+        staged[key] = str(target)
+    return staged
+
+
 def _limits(job: TrainJob) -> Any:
     from rafiki.runner.limits import Limits
 
@@ -282,10 +316,13 @@ def trial_execute(*, trial_id: int) -> None:
     trial = Trial.objects.select_related(
         "job__train_dataset", "job__val_dataset", "sub_job__model", "shared_params_from"
     ).get(pk=trial_id)
-    # One trials root per pool process: its warm-start zygote binds that root writable.
-    workdir = Path(settings.WORKER_DIR) / "trials" / f"w{os.getpid()}" / f"{trial_id}-{attempt}"
+    # One trials root and one inputs folder per pool process (it runs one trial at a time):
+    # its warm-start zygote binds the root writable and the inputs folder read-only.
+    trials_root = Path(settings.WORKER_DIR) / "trials" / f"w{os.getpid()}"
+    inputs = Path(settings.WORKER_DIR) / "inputs" / f"w{os.getpid()}"
+    workdir = trials_root / f"{trial_id}-{attempt}"
     try:
-        spec = _trial_spec(trial)
+        spec = _stage_inputs(_trial_spec(trial), inputs)
         session = TrialSession(trial_id, attempt)
         outcome = run_trial(
             spec,
@@ -309,6 +346,9 @@ def trial_execute(*, trial_id: int) -> None:
             },
         )
     finally:
+        _clear_folder(inputs)
         if not settings.TRIAL_KEEP_WORKDIR:
-            shutil.rmtree(workdir, ignore_errors=True)
+            # All of the root, not only the working folder: nothing one trial leaves in the
+            # writable root may reach the next trial (another user's, perhaps).
+            _clear_folder(trials_root)
     train_job_schedule(job_id=trial.job_id)

@@ -1,6 +1,7 @@
 """The `trials.run_trial` task body with the real runner subprocess (no broker)."""
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -10,6 +11,7 @@ from apps.trials.selectors import trial_list_best, trial_log_rows
 from apps.trials.services import train_job_schedule
 from apps.trials.tasks import run_trial
 from rafiki.model.params import load_params
+from rafiki.runner.limits import bwrap_path
 from tests.conftest import drive
 
 
@@ -168,3 +170,35 @@ def test_stopped_job_terminates_its_running_trial(make_job, settings) -> None:
         TrialSession.on_heartbeat = original  # type: ignore[method-assign]
     trial = Trial.objects.get(pk=trial_id)
     assert (trial.status, trial.end_reason) == (Trial.Status.ERRORED, "STOPPED")
+
+
+@pytest.mark.skipif(bwrap_path() is None, reason="bubblewrap is not installed or not usable")
+def test_a_trial_sees_only_its_own_inputs(alice, bob, make_model, make_dataset, settings) -> None:
+    """Warm trials fork from one zygote per worker process; the worker's file cache holds the
+    datasets of every job it ran, another user's included, and must stay out of sight."""
+    from apps.trials.services import train_job_create
+
+    secret = make_dataset(owner=bob, name="secret", content=b"bob's secret rows\n")
+    bobs_job = train_job_create(
+        owner=bob, app="bobs", task=secret.task, train_dataset=secret, val_dataset=secret,
+        models=[make_model(owner=bob)], budget={"MODEL_TRIAL_COUNT": 1},
+    )  # fmt: skip
+    assert drive(bobs_job).status == TrainJob.Status.STOPPED  # the secret is in the cache now
+    cache = Path(settings.WORKER_DIR) / "cache"
+    cached = [p for p in cache.iterdir() if p.read_bytes() == b"bob's secret rows\n"]
+    assert cached
+
+    mine = make_dataset(name="mine", content=b"alice rows\n")
+    job = train_job_create(
+        owner=alice, app="snoop", task=mine.task, train_dataset=mine, val_dataset=mine,
+        models=[make_model(name="snoop", file="snoop.py", class_name="Snoop")],
+        budget={"MODEL_TRIAL_COUNT": 1}, train_args={"peek": str(cached[0])},
+    )  # fmt: skip
+    assert drive(job).status == TrainJob.Status.STOPPED
+    messages = [
+        r.payload["message"] for r in TrialLog.objects.filter(trial__job=job, type="MESSAGE")
+    ]
+    assert "no peek: FileNotFoundError" in messages, messages
+    (beside,) = [m for m in messages if m.startswith("beside: ")]
+    assert beside.count(",") == 1, beside  # the model file and the one dataset, nothing else
+    assert not any("secret" in m for m in messages)
