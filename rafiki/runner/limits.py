@@ -195,6 +195,10 @@ def _preexec(pairs: Sequence[tuple[int, tuple[int, int]]]) -> Callable[[], None]
 # --- sandbox ------------------------------------------------------------------------------
 
 
+#: Folders of the host shown read-only in the sandbox (where they exist).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/sys")
+
+
 @functools.lru_cache(maxsize=1)
 def bwrap_path() -> str | None:
     """bubblewrap's path when it is installed *and* works here (user namespaces allowed)."""
@@ -221,10 +225,10 @@ def sandbox_argv(
     writable_dirs: Sequence[str],
     readable_paths: Sequence[str] = (),
 ) -> list[str]:
-    """``argv`` wrapped in bubblewrap when configured/available: no network, read-only
-    system, private /tmp, writable only ``writable_dirs`` (the first is the working folder).
-    ``readable_paths`` (inputs such as datasets) are bound explicitly so that inputs kept
-    under /tmp stay visible behind the private /tmp."""
+    """``argv`` wrapped in bubblewrap when configured/available: no network, the system
+    folders and the Python runtime read-only, private /tmp, ``readable_paths`` (inputs such
+    as datasets) read-only, writable only ``writable_dirs`` (the first is the working
+    folder). Nothing else of the host's file system is there."""
     if limits.sandbox not in ("auto", "bwrap", "none"):
         raise ValueError(
             f"Limits.sandbox must be 'auto', 'bwrap' or 'none', not {limits.sandbox!r}"
@@ -238,9 +242,17 @@ def sandbox_argv(
                 "Limits.sandbox='bwrap' but bubblewrap is not installed or not usable"
             )
         return argv
-    wrapped = [
-        path,
-        "--ro-bind", "/", "/",
+    wrapped = [path]
+    # Only what a Python program needs is visible, read-only: the system folders (not /home,
+    # /root, /srv, /var, /mnt...), then the interpreter and the rafiki package below. The
+    # platform's data folder (database, secret key, every user's files) is never among them,
+    # wherever it lives.
+    for p in SYSTEM_DIRS:
+        if os.path.islink(p):
+            wrapped += ["--symlink", os.readlink(p), p]  # merged /usr: /bin -> usr/bin
+        elif os.path.isdir(p):
+            wrapped += ["--ro-bind", p, p]
+    wrapped += [
         "--dev", "/dev",
         "--proc", "/proc",
         "--tmpfs", "/tmp",
@@ -249,13 +261,14 @@ def sandbox_argv(
         "--die-with-parent",
         "--cap-drop", "ALL",
     ]  # fmt: skip
-    # The interpreter, its environment and the rafiki package must stay visible even when
-    # they live under /tmp (a CI clone, a throwaway venv), which the sandbox makes private.
+    # The interpreter and its environment (a venv inside the project, pyenv under /root, a
+    # CI clone under /tmp) and the rafiki package itself: not the folder that holds it, which
+    # is often the project, data folder included.
     runtime = [
         os.path.dirname(os.path.dirname(os.path.abspath(argv[0]))),
         sys.prefix,
         sys.base_prefix,
-        rafiki_root(),
+        os.path.join(rafiki_root(), "rafiki"),
     ]
     for p in dict.fromkeys(os.path.realpath(p) for p in [*runtime, *readable_paths]):
         wrapped += ["--ro-bind-try", p, p]

@@ -497,15 +497,20 @@ def test_end_reasons_are_the_same_with_and_without_bubblewrap(
 def test_bubblewrap_confines_network_filesystem_and_tmp(tmp_path: Path, still_works: None) -> None:
     listener = socket.create_server(("127.0.0.1", 0))
     parent_tmp = tempfile.NamedTemporaryFile(prefix="rafiki-parent-")  # noqa: SIM115
-    # Outside /tmp (which is private in the sandbox), so that only read-only-ness stops it.
+    # Outside /tmp (which is private in the sandbox) and outside the system folders.
     read_only_dir = Path(tempfile.mkdtemp(prefix="rafiki-test-", dir="/var/tmp"))
+    (read_only_dir / "secret").write_text("not for models")
+    # The folder holding the rafiki package is the project here: its data folder (database,
+    # secret key, users' files) sits beside the package and must stay out of sight.
+    project = Path(rafiki_root())
+    host_files = [str(read_only_dir / "secret"), str(project / "pyproject.toml")]
     try:
         batches: list[list[dict]] = []
         spec = make_spec(
             tmp_path, "faults.py", "Faulty", {"fault": "sandbox_probe"},
             train_args={
                 "port": listener.getsockname()[1], "parent_tmp_file": parent_tmp.name,
-                "read_only_dir": str(read_only_dir),
+                "read_only_dir": str(read_only_dir), "host_files": host_files,
             },
         )  # fmt: skip
         limits = dataclasses.replace(FAST, sandbox="bwrap")
@@ -520,7 +525,9 @@ def test_bubblewrap_confines_network_filesystem_and_tmp(tmp_path: Path, still_wo
     found = json.loads(probe[6:])
     assert found["connect"] != "ok"  # its own network namespace: the host is unreachable
     assert found["parent_tmp_visible"] is False  # a private /tmp
-    assert found["write_outside"] == errno.EROFS  # the system is read-only
+    assert found["visible"] == []  # only system folders, the runtime and its own files
+    assert found["write_outside"] == errno.ENOENT  # /var is not there at all
+    assert found["write_system"] == errno.EROFS  # the system is read-only
     assert found["write_tmpdir"] == "ok"
     assert not written
 

@@ -128,11 +128,17 @@ class Faulty(BaseModel):
             raise RuntimeError("could not release the session")
 
 
-def _probe(port, parent_tmp_file, read_only_dir):
+def _probe(port, parent_tmp_file, read_only_dir, host_files=()):
     """What the sandbox lets model code do (reported, not asserted, here)."""
     import socket
 
-    found = {}
+    found = {"visible": [path for path in host_files if os.path.exists(path)]}
+    try:
+        with open("/usr/written-by-model", "w"):
+            pass
+        found["write_system"] = "ok"
+    except OSError as e:
+        found["write_system"] = e.errno
     try:
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
         found["connect"] = "ok"
