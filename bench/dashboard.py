@@ -4,7 +4,8 @@ the trial page with 100,000 log rows (50,000 messages, 50,000 metric rows feedin
 
 Fills a temporary SQLite database with bulk_create, then requests the pages in-process with
 Django's test client (server time = the whole request/response cycle, no network) and prints
-the median of several runs next to the targets (300 ms, 2 MB). plotly.min.js is a static
+the first view (empty cache) and the median of several later views next to the targets
+(300 ms, 2 MB). plotly.min.js is a static
 file the browser caches; its size is printed separately.
 
 Usage: .venv/bin/python bench/dashboard.py [--trials 10000] [--log-rows 100000] [--runs 5]
@@ -41,6 +42,7 @@ import django
 django.setup()
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
@@ -48,6 +50,8 @@ from django.utils import timezone
 
 TARGET_MS = 300
 TARGET_BYTES = 2 * 1024 * 1024
+#: Log rows per stored batch (the worker stores what the trial wrote since its last read).
+LOG_BATCH = 500
 
 
 def fill(trials: int, log_rows: int):
@@ -140,24 +144,36 @@ def fill(trials: int, log_rows: int):
                     },
                 )
             )
-    TrialLog.objects.bulk_create(logs, batch_size=5000)
-    return user, job, busy
+    # Stored the way the worker stores them: in batches, each followed by the worker's hook
+    # that keeps the trial's metric summary current.
+    from apps.trials.metric_summary import trial_metric_summary_on_rows
+
+    hook_seconds = 0.0
+    for start_at in range(0, len(logs), LOG_BATCH):
+        batch = TrialLog.objects.bulk_create(logs[start_at : start_at + LOG_BATCH])
+        began = time.perf_counter()
+        trial_metric_summary_on_rows(trial_id=busy.pk, attempt=busy.attempt, rows=batch)
+        hook_seconds += time.perf_counter() - began
+    return user, job, busy, hook_seconds
 
 
 def measure(client: Client, url: str, runs: int) -> tuple[float, float, int, int]:
-    """(first request ms, median ms of the next ``runs``, bytes, gzipped bytes)."""
+    """(first view ms, median ms of the next ``runs`` views, bytes, gzipped bytes). The first
+    view starts with an empty cache (the job page caches its figures until a trial ends)."""
+    cache.clear()
     began = time.perf_counter()
-    client.get(url)
+    response = client.get(url)
     first = (time.perf_counter() - began) * 1000
+    assert response.status_code == 200, (url, response.status_code)
     times = []
-    size = gz = 0
+    size, gz = len(response.content), len(gzip.compress(response.content))
     for _ in range(runs):
         began = time.perf_counter()
         response = client.get(url)
         body = response.content
         times.append((time.perf_counter() - began) * 1000)
         assert response.status_code == 200, (url, response.status_code)
-        size, gz = len(body), len(gzip.compress(body))
+        size, gz = max(size, len(body)), max(gz, len(gzip.compress(body)))
     return first, statistics.median(times), size, gz
 
 
@@ -172,13 +188,17 @@ def main() -> None:
 
     call_command("migrate", verbosity=0)
     began = time.perf_counter()
-    user, job, busy = fill(args.trials, args.log_rows)
+    user, job, busy, hook_seconds = fill(args.trials, args.log_rows)
     print(
-        f"filled {args.trials} trials and {args.log_rows} log rows in {time.perf_counter() - began:.1f} s ({DATA})"
+        f"filled {args.trials} trials and {args.log_rows} log rows in "
+        f"{time.perf_counter() - began:.1f} s ({DATA}); the worker's metric-summary hook took "
+        f"{hook_seconds * 1000:.0f} ms of it ({args.log_rows // LOG_BATCH} batches of "
+        f"{LOG_BATCH} rows)"
     )
 
     client = Client()
     client.force_login(user)
+    from apps.trials.models import TrialMetricSummary
     from apps.trials.selectors import trial_log_last_id
 
     cursor = trial_log_last_id(trial=busy)
@@ -195,15 +215,23 @@ def main() -> None:
     ]
     client.get("/")  # load templates and open the connection once
     print(
-        f"\n{'page':<38} {'first ms':>9} {'median ms':>10} {'bytes':>10} {'gzip':>9}   ms/target  bytes/target"
+        f"\n{'page':<38} {'first ms':>9} {'cached ms':>10} {'bytes':>10} {'gzip':>9}"
+        f"   first/target  cached/target  bytes/target"
     )
     worst = 0.0
     for label, url in pages:
         first, ms, size, gz = measure(client, url, args.runs)
-        worst = max(worst, ms / TARGET_MS, size / TARGET_BYTES)
+        worst = max(worst, first / TARGET_MS, ms / TARGET_MS, size / TARGET_BYTES)
         print(
-            f"{label:<38} {first:>9.1f} {ms:>10.1f} {size:>10,} {gz:>9,}   {ms / TARGET_MS:>8.2f}  {size / TARGET_BYTES:>11.3f}"
+            f"{label:<38} {first:>9.1f} {ms:>10.1f} {size:>10,} {gz:>9,}"
+            f"   {first / TARGET_MS:>12.2f}  {ms / TARGET_MS:>13.2f}  {size / TARGET_BYTES:>12.3f}"
         )
+    # A trial logged before metric summaries existed: its first view builds the summary.
+    TrialMetricSummary.objects.filter(trial=busy).delete()
+    first, ms, size, gz = measure(client, f"/trials/{busy.pk}/", args.runs)
+    print(
+        f"{'trial page, no summary yet (once)':<38} {first:>9.1f} {ms:>10.1f} {size:>10,} {gz:>9,}"
+    )
     plotly_js = ROOT / "static" / "vendor" / "plotly.min.js"
     raw = plotly_js.read_bytes()
     shipped = plotly_js.with_name("plotly.min.js.gz")
@@ -212,10 +240,12 @@ def main() -> None:
         f"static/vendor/plotly.min.js.gz, {shipped.stat().st_size:,} bytes, to browsers that accept gzip"
     )
     print(
-        f"worst median ratio to target: {worst:.2f} ({'within' if worst <= 1 else 'OVER'} the targets)"
+        f"worst ratio to target (first and cached views, bytes): {worst:.2f} "
+        f"({'within' if worst <= 1 else 'OVER'} the targets)"
     )
-    print("first ms: the first view of the page; the trial page then caches its downsampled chart")
-    print("series, so later views (and live polls) read only the rows logged since.")
+    print("first ms: the first view with an empty cache; cached ms: the median of the next views.")
+    print("The trial page charts the metric summary the worker keeps as it stores rows, plus the")
+    print("rows after it; the last line is a trial whose summary is built on its first view.")
 
 
 if __name__ == "__main__":

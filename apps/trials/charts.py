@@ -95,28 +95,6 @@ def plot_series(
 Series = list[tuple[list, list]]
 
 
-def series_extend(
-    plots: Sequence[dict[str, Any]],
-    series: Sequence[Series],
-    rows: Sequence[tuple[Any, dict[str, Any]]],
-    max_points: int = MAX_POINTS,
-) -> list[Series]:
-    """Each plot's (already downsampled) series with the points of newer ``rows`` appended,
-    downsampled again once twice too long. Extremes survive repeated min/max downsampling,
-    so a series built in steps keeps the shape of one built at once."""
-    out = []
-    for plot, old in zip(plots, series):
-        merged = []
-        for (xs, ys), (new_xs, new_ys) in zip(old, plot_series(plot, rows)):
-            xs, ys = list(xs) + new_xs, list(ys) + new_ys
-            if len(ys) > 2 * max_points:
-                keep = downsample_indices(ys, max_points)
-                xs, ys = [xs[i] for i in keep], [ys[i] for i in keep]
-            merged.append((xs, ys))
-        out.append(merged)
-    return out
-
-
 def plot_figure(
     plot: dict[str, Any],
     rows: Sequence[tuple[Any, dict[str, Any]]] | None = None,

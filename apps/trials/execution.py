@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
+from apps.trials.metric_summary import trial_metric_summary_on_rows
 from apps.trials.models import TrainJob, Trial, TrialLog
 from apps.trials.services import train_job_schedule
 
@@ -230,6 +231,7 @@ class TrialSession:
                 self.lost = True
                 return
             TrialLog.objects.bulk_create(rows, batch_size=500)
+        trial_metric_summary_on_rows(trial_id=self.trial_id, attempt=self.attempt, rows=rows)
         self._last_beat = time.monotonic()
 
     def on_heartbeat(self) -> None:

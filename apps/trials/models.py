@@ -211,5 +211,34 @@ class TrialLog(models.Model):
     payload = models.JSONField()
 
     class Meta:
-        indexes = [models.Index(fields=["trial", "id"], name="trial_log_cursor_idx")]
+        indexes = [
+            models.Index(fields=["trial", "id"], name="trial_log_cursor_idx"),
+            # The trial page reads one type at a time: the message tail, the plot definitions,
+            # the metric rows after the summary's cursor.
+            models.Index(fields=["trial", "type", "id"], name="trial_log_type_cursor_idx"),
+        ]
         ordering = ["id"]
+
+
+class TrialMetricSummary(models.Model):
+    """A downsampled copy of one attempt of a trial's METRICS rows up to ``cursor``: for each
+    metric, the rows holding its lowest and highest value in every bucket of ``bucket``
+    consecutive METRICS rows. Kept up to date as the rows are stored
+    (`apps.trials.metric_summary`), so charting a 50,000-point trial reads a few thousand rows.
+    """
+
+    trial = models.OneToOneField(
+        Trial, on_delete=models.CASCADE, primary_key=True, related_name="metric_summary"
+    )
+    #: The trial attempt whose rows these are (a retried trial's log is rewritten).
+    attempt = models.PositiveIntegerField()
+    #: Id of the newest TrialLog row folded in; rows after it are read as they are.
+    cursor = models.BigIntegerField(default=0)
+    #: METRICS rows folded in so far.
+    seen = models.PositiveIntegerField(default=0)
+    #: METRICS rows per bucket (doubles as the trial logs more).
+    bucket = models.PositiveIntegerField(default=1)
+    #: Names of the numeric metrics seen (more metrics, fewer buckets: the size stays bounded).
+    metrics = models.JSONField(default=list)
+    #: The kept rows, oldest first: [[seq, log row id, time text, {metric: value}], ...].
+    rows = models.JSONField(default=list)

@@ -19,7 +19,7 @@ from django.db.models.functions import Cast, Mod
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.trials.models import TrainJob, Trial, TrialLog
+from apps.trials.models import TrainJob, Trial, TrialLog, TrialMetricSummary
 
 
 def train_job_list(*, user: User, app: str | None = None) -> QuerySet[TrainJob]:
@@ -107,7 +107,8 @@ def trial_list_sorted(*, job: TrainJob, sort: str = "number") -> QuerySet[Trial]
     order = _TRIAL_SORTS.get(key, _TRIAL_SORTS["number"])
     if descending:
         order = tuple(
-            (o.copy().reverse_ordering() if hasattr(o, "reverse_ordering") else f"-{o}") for o in order
+            (o.copy().reverse_ordering() if hasattr(o, "reverse_ordering") else f"-{o}")
+            for o in order
         )
     qs = job.trials.select_related("sub_job__model").defer(
         "proposal", "stdout_tail", "stderr_tail", "traceback"
@@ -133,7 +134,9 @@ def train_job_score_points(*, job: TrainJob) -> list[tuple[str, float, int]]:
     return [(stopped.split("+")[0], score, number) for stopped, score, number in rows]
 
 
-def train_job_knob_rows(*, job: TrainJob, limit: int = 1000, keep_best: int = 100) -> list[tuple[int, dict, float]]:
+def train_job_knob_rows(
+    *, job: TrainJob, limit: int = 1000, keep_best: int = 100
+) -> list[tuple[int, dict, float]]:
     """(number, knobs, score) of completed trials for the knobs-vs-score chart: all of them up
     to ``limit``; beyond it the ``keep_best`` best plus every k-th of the rest."""
     completed = job.trials.filter(status=Trial.Status.COMPLETED, score__isnull=False)
@@ -169,8 +172,9 @@ def trial_messages_before(*, trial: Trial, before_id: int, limit: int = 200) -> 
     """The ``limit`` newest MESSAGE rows with id < ``before_id``, oldest first (the log tail,
     and "older" pages of it)."""
     rows = list(
-        TrialLog.objects.filter(trial=trial, type=TrialLog.Type.MESSAGE, id__lt=before_id)
-        .order_by("-id")[:limit]
+        TrialLog.objects.filter(trial=trial, type=TrialLog.Type.MESSAGE, id__lt=before_id).order_by(
+            "-id"
+        )[:limit]
     )
     rows.reverse()
     return rows
@@ -191,24 +195,56 @@ def trial_plot_definitions(*, trial: Trial, up_to_id: int | None = None) -> list
     return plots
 
 
+def trial_metric_rows_with_ids(
+    *, trial_id: int, after_id: int = 0, up_to_id: int | None = None
+) -> list[tuple[int, str, dict[str, Any]]]:
+    """(id, time, {metric: value}) of the trial's METRICS rows with ``after_id`` < id <=
+    ``up_to_id``, in log order; time is UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]" (what plotly
+    reads).
+
+    Payloads are fetched as text and decoded with one ``json.loads``, and times as text,
+    skipping the ORM's per-row JSON and datetime converters (several times slower)."""
+    qs = TrialLog.objects.filter(trial_id=trial_id, type=TrialLog.Type.METRICS, id__gt=after_id)
+    if up_to_id is not None:
+        qs = qs.filter(id__lte=up_to_id)
+    rows = list(
+        qs.order_by("id").values_list("id", Cast("time", CharField()), Cast("payload", TextField()))
+    )
+    if not rows:
+        return []
+    payloads = json.loads("[" + ",".join(text for _, _, text in rows) + "]")
+    # PostgreSQL prints "+00" after a timestamptz (the session is UTC); SQLite stores none.
+    return [
+        (row_id, time.split("+")[0], payload) for (row_id, time, _), payload in zip(rows, payloads)
+    ]
+
+
 def trial_metric_rows(
     *, trial: Trial, after_id: int = 0, up_to_id: int | None = None
 ) -> list[tuple[str, dict[str, Any]]]:
-    """(time, {metric: value}) of the trial's METRICS rows with ``after_id`` < id <= ``up_to_id``,
-    in log order; time is UTC text "YYYY-MM-DD HH:MM:SS[.ffffff]" (what plotly reads).
+    """(time, {metric: value}) of the trial's METRICS rows with ``after_id`` < id <= ``up_to_id``
+    (see `trial_metric_rows_with_ids`)."""
+    rows = trial_metric_rows_with_ids(trial_id=trial.pk, after_id=after_id, up_to_id=up_to_id)
+    return [(time, payload) for _, time, payload in rows]
 
-    A 50,000-row trial must chart fast: the payloads are fetched as text and decoded with one
-    ``json.loads``, and times as text, skipping the ORM's per-row JSON and datetime converters
-    (several times slower)."""
-    qs = TrialLog.objects.filter(trial=trial, type=TrialLog.Type.METRICS, id__gt=after_id)
-    if up_to_id is not None:
-        qs = qs.filter(id__lte=up_to_id)
-    rows = list(qs.order_by("id").values_list(Cast("time", CharField()), Cast("payload", TextField())))
-    if not rows:
-        return []
-    payloads = json.loads("[" + ",".join(text for _, text in rows) + "]")
-    # PostgreSQL prints "+00" after a timestamptz (the session is UTC); SQLite stores none.
-    return [(time.split("+")[0], payload) for (time, _), payload in zip(rows, payloads)]
+
+def trial_metric_rows_charted(*, trial: Trial, up_to_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """(time, {metric: value}) of the METRICS rows up to ``up_to_id`` that the trial page
+    charts: the rows kept by the trial's metric summary (each metric's extremes per bucket,
+    see `apps.trials.metric_summary`), then every row stored after the summary's cursor."""
+    summary = (
+        TrialMetricSummary.objects.filter(trial=trial, attempt=trial.attempt)
+        .values_list("cursor", "rows")
+        .first()
+    )
+    if summary is None:
+        return trial_metric_rows(trial=trial, up_to_id=up_to_id)
+    cursor, kept = summary
+    # The summary may have moved past the page's cursor since the page read it.
+    rows = [(time, values) for _, row_id, time, values in kept if row_id <= up_to_id]
+    if cursor < up_to_id:
+        rows += trial_metric_rows(trial=trial, after_id=cursor, up_to_id=up_to_id)
+    return rows
 
 
 def trial_best_with_params(*, job: TrainJob) -> Trial | None:
@@ -230,7 +266,10 @@ def trial_params_pickled(*, trial: Trial) -> bytes:
 
     from rafiki.model.params import load_params
 
-    with trial.params_file.open("rb") as source, tempfile.NamedTemporaryFile(suffix=".rafiki") as copy:
+    with (
+        trial.params_file.open("rb") as source,
+        tempfile.NamedTemporaryFile(suffix=".rafiki") as copy,
+    ):
         for chunk in iter(lambda: source.read(1024 * 1024), b""):
             copy.write(chunk)
         copy.flush()
@@ -268,9 +307,7 @@ def trial_logs_split(*, trial: Trial, after_id: int = 0, limit: int = 1000) -> d
     ({time, message}), ``metrics`` ({time, <name>: number...}), ``plots`` ({title, metrics,
     x_axis}), plus ``last_id`` (the cursor for the next call; ``after_id`` when nothing is
     new) and ``has_more`` (more rows than ``limit`` are waiting)."""
-    rows = list(
-        TrialLog.objects.filter(trial=trial, id__gt=after_id).order_by("id")[: limit + 1]
-    )
+    rows = list(TrialLog.objects.filter(trial=trial, id__gt=after_id).order_by("id")[: limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     out: dict = {"messages": [], "metrics": [], "plots": []}

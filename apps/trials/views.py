@@ -19,6 +19,7 @@ from apps.datasets.selectors import dataset_list
 from apps.models.selectors import model_template_list_available
 from apps.trials import charts
 from apps.trials.forms import TrainJobForm
+from apps.trials.metric_summary import trial_metric_summary_update
 from apps.trials.models import TrainJob, Trial
 from apps.trials.selectors import (
     train_job_knob_rows,
@@ -30,7 +31,7 @@ from apps.trials.selectors import (
     trial_log_last_id,
     trial_log_rows,
     trial_messages_before,
-    trial_metric_rows,
+    trial_metric_rows_charted,
     trial_params_pickled,
     trial_plot_definitions,
 )
@@ -41,7 +42,7 @@ TRIALS_PER_PAGE = 50
 LOG_TAIL = 200
 #: Log rows handed to the live view per poll; it polls again at once while more are waiting.
 LIVE_BATCH = 500
-#: How long a trial's downsampled chart series stay cached.
+#: How long a job's chart figures stay cached (they change only when a trial ends).
 PLOT_CACHE_SECONDS = 6 * 3600
 
 
@@ -222,26 +223,14 @@ def job_best_params(request: HttpRequest, job_id: int) -> HttpResponse:
 
 
 def _plot_figures(trial: Trial, plots: list[dict], cursor: int) -> list[dict]:
-    """One figure per plot, from the trial's METRICS rows up to ``cursor``.
-
-    Reading and decoding 50,000 metric rows costs most of a second, so each trial's
-    downsampled series are cached with the cursor they reach; the next view (a reload, or a
-    chart defined late) reads only the rows after it. Log rows are append-only, so the cached
-    part never goes stale."""
+    """One figure per plot, from the trial's METRICS rows up to ``cursor``: its metric summary
+    plus the rows after it. The worker keeps the summary current; a trial logged before
+    summaries existed gets one here, on its first view."""
     if not plots:
         return []
-    # A retried trial's rows are rewritten (new attempt); ids may be reused after deletions.
-    key = f"trial-plot-series:{trial.pk}:{trial.attempt}:{trial.datetime_created.timestamp()}"
-    plot_keys = [charts.plot_key(p) for p in plots]
-    cached = cache.get(key)
-    if cached and cached["plots"] == plot_keys and cached["cursor"] <= cursor:
-        rows = trial_metric_rows(trial=trial, after_id=cached["cursor"], up_to_id=cursor)
-        series = charts.series_extend(plots, cached["series"], rows)
-    else:
-        rows = trial_metric_rows(trial=trial, up_to_id=cursor)
-        series = [charts.plot_series(p, rows, charts.MAX_POINTS) for p in plots]
-    cache.set(key, {"cursor": cursor, "plots": plot_keys, "series": series}, PLOT_CACHE_SECONDS)
-    return [charts.plot_figure(p, series=s) for p, s in zip(plots, series)]
+    trial_metric_summary_update(trial_id=trial.pk, attempt=trial.attempt)
+    rows = trial_metric_rows_charted(trial=trial, up_to_id=cursor)
+    return [charts.plot_figure(plot, rows) for plot in plots]
 
 
 @member_required

@@ -1,4 +1,4 @@
-"""The chart module: downsampling keeps a long series' shape; live extension matches."""
+"""The chart module: downsampling keeps a long series' shape."""
 
 from __future__ import annotations
 
@@ -28,22 +28,6 @@ def test_downsampling_keeps_spikes_dips_and_order():
 def test_non_finite_points_are_dropped():
     xs, ys = charts.downsample_minmax([0, 1, 2], [1.0, float("nan"), 2.0], 10)
     assert ys == [1.0, 2.0] and xs == [0, 2]
-
-
-def test_a_series_built_in_steps_keeps_the_extremes_of_one_built_at_once():
-    plot = {"title": "Loss", "metrics": ["loss"], "x_axis": "step"}
-    rows = [
-        ("t", {"loss": math.cos(i / 300) + (5 if i == 7777 else 0), "step": i})
-        for i in range(20_000)
-    ]
-    at_once = charts.plot_series(plot, rows, 1000)
-    series = [charts.plot_series(plot, rows[:5000], 1000)]
-    for start in range(5000, 20_000, 2500):
-        series = charts.series_extend([plot], series, rows[start : start + 2500], 1000)
-    ((xs, ys),) = series[0]
-    assert len(ys) <= 2000
-    assert max(ys) == max(at_once[0][1]) and min(ys) == min(at_once[0][1])
-    assert xs == sorted(xs)
 
 
 def test_plot_against_time_uses_a_date_axis_and_plotly_readable_times():
