@@ -15,8 +15,9 @@ from __future__ import annotations
 import json
 import math
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -302,8 +303,22 @@ def _sub_can_take_more(job: TrainJob, sub: SubTrainJob, trials: list[Trial]) -> 
     return not (completed == 0 and errored >= settings.SUBJOB_ERRORS_BEFORE_GIVING_UP)
 
 
-def _propose(job: TrainJob, sub: SubTrainJob, trials: list[Trial]) -> Any:
-    """Rebuild the sub-job's advisor from its stored trials and ask it for the next knobs."""
+@dataclass
+class _KeptAdvisor:
+    """A sub-job's advisor kept by this process, and what it was told of each trial."""
+
+    advisor: Any
+    told: dict[int, str] = field(default_factory=dict)  # trial pk -> status
+    awaiting_trial: bool = False  # it proposed; the trial row is not created yet
+
+
+#: Advisors of recently scheduled sub-jobs (this process's). Telling a kept advisor what
+#: changed costs little; replaying every trial into a new one grows with the job.
+_kept_advisors: OrderedDict[int, _KeptAdvisor] = OrderedDict()
+_KEPT_ADVISORS_MAX = 32
+
+
+def _new_advisor(job: TrainJob, sub: SubTrainJob, trials: list[Trial]) -> _KeptAdvisor:
     from rafiki.advisor import make_advisor
     from rafiki.model.knob import knob_config_from_json
 
@@ -313,14 +328,56 @@ def _propose(job: TrainJob, sub: SubTrainJob, trials: list[Trial]) -> Any:
         budget=job.budget,
         seed=(sub.pk * 100_003 + len(trials)) % (2**31),
     )
+    return _KeptAdvisor(advisor)
+
+
+def _tell(kept: _KeptAdvisor, trials: list[Trial]) -> bool:
+    """Tell a kept advisor what changed since; False when the stored trials contradict what it
+    was told (a trial gone with a rolled-back transaction, a result changed), or a proposal
+    of its never became a trial: then it is rebuilt."""
+    if kept.awaiting_trial:
+        return False
+    current = {t.pk: t for t in trials}
+    for pk, status in kept.told.items():
+        trial = current.get(pk)
+        if trial is None or (status not in Trial.IN_FLIGHT_STATES and trial.status != status):
+            return False
     for trial in sorted(trials, key=lambda t: t.number):
+        before = kept.told.get(trial.pk)
+        if before == trial.status:
+            continue
         if trial.status == Trial.Status.COMPLETED:
-            advisor.feedback(trial.knobs, trial.score)
+            kept.advisor.feedback(trial.knobs, trial.score)
         elif trial.status == Trial.Status.ERRORED:
-            advisor.feedback(trial.knobs, None)
-        else:
-            advisor.pending(trial.knobs)
-    return advisor.propose()
+            kept.advisor.feedback(trial.knobs, None)
+        elif before is None:
+            kept.advisor.pending(trial.knobs)
+        kept.told[trial.pk] = trial.status
+    return True
+
+
+def _propose(job: TrainJob, sub: SubTrainJob, trials: list[Trial]) -> Any:
+    """Ask the sub-job's advisor for the next knobs: the one this process kept, told what
+    changed, or one rebuilt from the stored trials."""
+    kept = _kept_advisors.pop(sub.pk, None)
+    if kept is None or not _tell(kept, trials):
+        kept = _new_advisor(job, sub, trials)
+        _tell(kept, trials)
+    proposal = kept.advisor.propose()
+    kept.awaiting_trial = proposal is not None
+    _kept_advisors[sub.pk] = kept
+    while len(_kept_advisors) > _KEPT_ADVISORS_MAX:
+        _kept_advisors.popitem(last=False)
+    return proposal
+
+
+def _told_created(sub: SubTrainJob, trial: Trial) -> None:
+    """The trial of the kept advisor's proposal exists (in this transaction: if it rolls
+    back, the advisor's next use finds the trial gone and rebuilds)."""
+    kept = _kept_advisors.get(sub.pk)
+    if kept is not None and kept.awaiting_trial:
+        kept.told[trial.pk] = trial.status
+        kept.awaiting_trial = False
 
 
 def _best_params_trial(trials: Iterable[Trial]) -> Trial | None:
@@ -330,6 +387,9 @@ def _best_params_trial(trials: Iterable[Trial]) -> Trial | None:
         if t.status == Trial.Status.COMPLETED and t.is_params_saved and t.score is not None
     ]
     return max(scored, key=lambda t: t.score) if scored else None
+
+
+_TRIAL_TEXT_COLUMNS = ("proposal", "traceback", "stdout_tail", "stderr_tail")
 
 
 def train_job_schedule(*, job_id: int) -> list[int]:
@@ -342,7 +402,8 @@ def train_job_schedule(*, job_id: int) -> list[int]:
             return []
         subs = list(job.sub_jobs.select_related("model"))
         by_sub: dict[int, list[Trial]] = defaultdict(list)
-        for trial in job.trials.all():
+        # Every trial of the job, each schedule: not the large text columns nobody reads here.
+        for trial in job.trials.defer(*_TRIAL_TEXT_COLUMNS):
             by_sub[trial.sub_job_id].append(trial)
         in_flight = sum(t.status in Trial.IN_FLIGHT_STATES for ts in by_sub.values() for t in ts)
         next_number = 1 + max((t.number for ts in by_sub.values() for t in ts), default=0)
@@ -375,6 +436,7 @@ def train_job_schedule(*, job_id: int) -> list[int]:
                 enqueued_at=now,
                 task_id=str(uuid.uuid4()),
             )
+            _told_created(sub, trial)
             created.append(trial)
             by_sub[sub.pk].append(trial)
             next_number += 1

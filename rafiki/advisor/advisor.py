@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rafiki.model.knob import (
     ArchKnob,
@@ -27,9 +27,9 @@ from rafiki.model.knob import (
 class Proposal:
     """What to try next: the knob values, and whether to pass shared parameters to ``train``."""
 
-    knobs: Dict[str, Any]
+    knobs: dict[str, Any]
     share_params: bool = False
-    meta: Dict[str, Any] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
 
 
 class Advisor:
@@ -38,34 +38,34 @@ class Advisor:
 
     scheme = "base"
 
-    def __init__(self, knob_config: Dict[str, BaseKnob], seed: Optional[int] = None):
+    def __init__(self, knob_config: dict[str, BaseKnob], seed: int | None = None):
         validate_knob_config(knob_config)
         self.knob_config = knob_config
         self.seed = seed
-        self.history: List[tuple[Dict[str, Any], Optional[float]]] = []
-        self.in_flight: List[Dict[str, Any]] = []
+        self.history: list[tuple[dict[str, Any], float | None]] = []
+        self.in_flight: list[dict[str, Any]] = []
 
-    def propose(self) -> Optional[Proposal]:
+    def propose(self) -> Proposal | None:
         raise NotImplementedError
 
-    def feedback(self, knobs: Dict[str, Any], score: Optional[float]) -> None:
+    def feedback(self, knobs: dict[str, Any], score: float | None) -> None:
         self.history.append((dict(knobs), score))
         if knobs in self.in_flight:
             self.in_flight.remove(knobs)
 
-    def pending(self, knobs: Dict[str, Any]) -> None:
+    def pending(self, knobs: dict[str, Any]) -> None:
         self.in_flight.append(dict(knobs))
 
     @property
     def trials_seen(self) -> int:
         return len(self.history) + len(self.in_flight)
 
-    def best(self) -> Optional[tuple[Dict[str, Any], float]]:
+    def best(self) -> tuple[dict[str, Any], float] | None:
         scored = [(k, s) for k, s in self.history if s is not None]
         return max(scored, key=lambda ks: ks[1]) if scored else None
 
-    def _fixed_values(self) -> Dict[str, Any]:
-        values: Dict[str, Any] = {}
+    def _fixed_values(self) -> dict[str, Any]:
+        values: dict[str, Any] = {}
         for name, knob in self.knob_config.items():
             if isinstance(knob, FixedKnob):
                 values[name] = knob.value
@@ -73,7 +73,7 @@ class Advisor:
                 values[name] = False
         return values
 
-    def _proposal(self, knobs: Dict[str, Any]) -> Proposal:
+    def _proposal(self, knobs: dict[str, Any]) -> Proposal:
         # Keep the knob order the model declared.
         ordered = {name: knobs[name] for name in self.knob_config}
         self.pending(ordered)
@@ -85,7 +85,7 @@ class FixedAdvisor(Advisor):
 
     scheme = "single_trial"
 
-    def propose(self) -> Optional[Proposal]:
+    def propose(self) -> Proposal | None:
         if self.trials_seen:
             return None
         return self._proposal(self._fixed_values())
@@ -96,15 +96,13 @@ class RandomAdvisor(Advisor):
 
     scheme = "random"
 
-    def propose(self) -> Optional[Proposal]:
+    def propose(self) -> Proposal | None:
         # Seeded by how many trials came before, so that an advisor rebuilt from the same
         # history proposes the same thing, and one rebuilt later proposes something new.
         rng = random.Random(None if self.seed is None else (self.seed, self.trials_seen).__hash__())
         knobs = self._fixed_values()
         for name, knob in self.knob_config.items():
-            if isinstance(knob, IntegerKnob):
-                knobs[name] = _random_in_range(rng, knob)
-            elif isinstance(knob, FloatKnob):
+            if isinstance(knob, IntegerKnob) or isinstance(knob, FloatKnob):
                 knobs[name] = _random_in_range(rng, knob)
             elif isinstance(knob, CategoricalKnob):
                 knobs[name] = rng.choice(knob.values).value
@@ -131,7 +129,7 @@ class BayesOptAdvisor(Advisor):
 
     scheme = "bayes_opt"
 
-    def __init__(self, knob_config: Dict[str, BaseKnob], seed: Optional[int] = None):
+    def __init__(self, knob_config: dict[str, BaseKnob], seed: int | None = None):
         super().__init__(knob_config, seed)
         import optuna
 
@@ -143,38 +141,55 @@ class BayesOptAdvisor(Advisor):
             if dist is not None:
                 self._distributions[name] = dist
         self._study = None
-        self._asked: List[tuple[Dict[str, Any], Any]] = []
+        # Trials of the study still waiting for their result, by their params: those this
+        # advisor asked for (optuna trial objects) and those it was told about (numbers).
+        self._asked: list[tuple[dict[str, Any], Any]] = []
+        self._running: list[tuple[dict[str, Any], int]] = []
+        self._proposing = False
 
     def _new_study(self):
         optuna = self._optuna
         seed = None if self.seed is None else hash((self.seed, self.trials_seen)) % (2**31)
         sampler = optuna.samplers.TPESampler(seed=seed, constant_liar=True, multivariate=True)
         study = optuna.create_study(direction="maximize", sampler=sampler)
-        TrialState = optuna.trial.TrialState
+        self._study, self._asked, self._running = study, [], []
         for knobs, score in self.history:
-            params = self._params_of(knobs)
-            if params is None:
-                continue
-            if score is None:
-                trial = optuna.trial.create_trial(
-                    params=params, distributions=self._distributions, state=TrialState.FAIL
-                )
-            else:
-                trial = optuna.trial.create_trial(
-                    params=params, distributions=self._distributions, value=float(score)
-                )
-            study.add_trial(trial)
+            self._add_finished(knobs, score)
         for knobs in self.in_flight:
-            params = self._params_of(knobs)
-            if params is not None:
-                study.add_trial(
-                    optuna.trial.create_trial(
-                        params=params, distributions=self._distributions, state=TrialState.RUNNING
-                    )
-                )
+            self._add_running(knobs)
         return study
 
-    def _params_of(self, knobs: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    def _add_finished(self, knobs: dict[str, Any], score: float | None) -> None:
+        params = self._params_of(knobs)
+        if params is None:
+            return
+        if score is None:
+            trial = self._optuna.trial.create_trial(
+                params=params,
+                distributions=self._distributions,
+                state=self._optuna.trial.TrialState.FAIL,
+            )
+        else:
+            trial = self._optuna.trial.create_trial(
+                params=params, distributions=self._distributions, value=float(score)
+            )
+        self._study.add_trial(trial)
+
+    def _add_running(self, knobs: dict[str, Any]) -> None:
+        params = self._params_of(knobs)
+        if params is None:
+            return
+        self._study.add_trial(
+            self._optuna.trial.create_trial(
+                params=params,
+                distributions=self._distributions,
+                state=self._optuna.trial.TrialState.RUNNING,
+            )
+        )
+        number = len(self._study.get_trials(deepcopy=False)) - 1
+        self._running.append((params, number))
+
+    def _params_of(self, knobs: dict[str, Any]) -> dict[str, Any] | None:
         params = {}
         for name, dist in self._distributions.items():
             if name not in knobs:
@@ -185,29 +200,44 @@ class BayesOptAdvisor(Advisor):
             params[name] = value
         return params
 
-    def propose(self) -> Optional[Proposal]:
-        # The study is rebuilt whenever feedback arrived from outside this object, so the
-        # advisor stays correct whether it is kept alive (locally) or rebuilt (platform).
+    def propose(self) -> Proposal | None:
+        # Built once from the history; after that every pending() and feedback() updates the
+        # study in place, so an advisor kept alive (locally, or cached by the platform) never
+        # replays its history, and one rebuilt from stored trials is the same study.
         if self._study is None:
-            self._study = self._new_study()
+            self._new_study()
         trial = self._study.ask(self._distributions)
         knobs = self._fixed_values()
         knobs.update(trial.params)
         self._asked.append((dict(trial.params), trial))
-        return self._proposal(knobs)
+        self._proposing = True
+        try:
+            return self._proposal(knobs)  # marks it pending: already in the study
+        finally:
+            self._proposing = False
 
-    def feedback(self, knobs: Dict[str, Any], score: Optional[float]) -> None:
+    def pending(self, knobs: dict[str, Any]) -> None:
+        super().pending(knobs)
+        if self._study is not None and not self._proposing:
+            self._add_running(knobs)  # proposed elsewhere (another worker's advisor)
+
+    def feedback(self, knobs: dict[str, Any], score: float | None) -> None:
         super().feedback(knobs, score)
+        if self._study is None:
+            return  # the study is built from the history on the next propose
         params = self._params_of(knobs)
-        for i, (asked_params, trial) in enumerate(self._asked):
-            if asked_params == params and self._study is not None:
-                self._asked.pop(i)
-                if score is None:
-                    self._study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
-                else:
-                    self._study.tell(trial, float(score))
-                return
-        self._study = None  # not one of ours: rebuild from history on the next propose
+        if params is None:
+            return  # outside the search space: the study never held it
+        for waiting in (self._asked, self._running):
+            for i, (waiting_params, trial) in enumerate(waiting):
+                if waiting_params == params:
+                    waiting.pop(i)
+                    if score is None:
+                        self._study.tell(trial, state=self._optuna.trial.TrialState.FAIL)
+                    else:
+                        self._study.tell(trial, float(score))
+                    return
+        self._add_finished(knobs, score)  # a trial it never heard of, finished already
 
 
 def _distribution(optuna, knob: BaseKnob):
@@ -222,9 +252,9 @@ def _distribution(optuna, knob: BaseKnob):
 
 
 def make_advisor(
-    knob_config: Dict[str, BaseKnob],
-    budget: Optional[Dict[str, Any]] = None,
-    seed: Optional[int] = None,
+    knob_config: dict[str, BaseKnob],
+    budget: dict[str, Any] | None = None,
+    seed: int | None = None,
 ) -> Advisor:
     """Choose the tuning scheme for ``knob_config`` (the budget matters for later schemes)."""
     validate_knob_config(knob_config)

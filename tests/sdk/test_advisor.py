@@ -88,7 +88,9 @@ def test_failed_trials_are_accepted():
 
 
 def test_arch_knob_gets_random_choices_per_position():
-    advisor = make_advisor({"arch": ArchKnob([[0], ["a", "b", "c"], [0, 1]]), "n": IntegerKnob(1, 3)}, seed=2)
+    advisor = make_advisor(
+        {"arch": ArchKnob([[0], ["a", "b", "c"], [0, 1]]), "n": IntegerKnob(1, 3)}, seed=2
+    )
     assert isinstance(advisor, RandomAdvisor)
     seen = set()
     for _ in range(30):
@@ -103,3 +105,30 @@ def test_arch_knob_gets_random_choices_per_position():
 def test_advisor_rejects_invalid_configs(bad):
     with pytest.raises(ValueError):
         make_advisor(bad)
+
+
+def test_a_kept_advisor_never_replays_its_history(monkeypatch):
+    """Trials proposed elsewhere (pending, then feedback) and its own are added to the study
+    once each: the cost of telling it grows with what changed, not with the job."""
+    import optuna
+
+    added = []
+    original = optuna.Study.add_trial
+    monkeypatch.setattr(
+        optuna.Study,
+        "add_trial",
+        lambda self, trial: added.append(trial.state) or original(self, trial),
+    )
+    advisor = make_advisor(CONFIG, seed=4)
+    for i in range(30):
+        own = advisor.propose().knobs
+        elsewhere = {**own, "depth": 1 + i % 20, "lr": 0.5}  # another worker's trial
+        advisor.pending(elsewhere)
+        advisor.feedback(own, _score(own))
+        advisor.feedback(elsewhere, None if i % 5 == 0 else _score(elsewhere))
+    # Only the 30 trials proposed elsewhere were added (as RUNNING, then told their result).
+    assert len(added) == 30 and set(added) == {optuna.trial.TrialState.RUNNING}
+    states = [t.state.name for t in advisor._study.get_trials(deepcopy=False)]
+    assert len(states) == 60 and "RUNNING" not in states
+    assert states.count("FAIL") == 6
+    assert advisor.best()[1] == max(s for _, s in advisor.history if s is not None)

@@ -85,3 +85,29 @@ def test_errors_after_a_completed_trial_do_not_stop_the_model(make_job) -> None:
     train_job_schedule(job_id=job.pk)
     Trial.objects.filter(job=job, number=2).update(status=Trial.Status.ERRORED, end_reason="ERROR")
     assert len(train_job_schedule(job_id=job.pk)) == 1
+
+
+def test_scheduling_keeps_the_advisor_and_rebuilds_it_when_trials_change(
+    make_job, monkeypatch
+) -> None:
+    import rafiki.advisor
+    from apps.trials import services
+
+    built = []
+    original = rafiki.advisor.make_advisor
+    monkeypatch.setattr(
+        rafiki.advisor, "make_advisor", lambda *a, **k: built.append(1) or original(*a, **k)
+    )
+    services._kept_advisors.clear()
+    job = make_job(budget={"MODEL_TRIAL_COUNT": 8}, parallelism=2)
+    for number in range(1, 7):  # finish trials one by one, as workers would
+        train_job_schedule(job_id=job.pk)
+        Trial.objects.filter(job=job, number=number).update(
+            status=Trial.Status.COMPLETED, score=number / 10
+        )
+    assert len(built) == 1  # told what changed each time, never replayed
+    # Another process changed a result this one had been told: the kept advisor is stale.
+    Trial.objects.filter(job=job, number=1).update(status=Trial.Status.ERRORED, score=None)
+    train_job_schedule(job_id=job.pk)
+    assert len(built) == 2
+    assert Trial.objects.filter(job=job).count() == 8  # the rebuilt one proposed the rest
