@@ -13,7 +13,7 @@ from apps.dashboard.access import can_upload_models, member_required
 from apps.models.forms import ModelUploadForm
 from apps.models.models import ModelTemplate
 from apps.models.selectors import (
-    model_template_is_usable_by,
+    model_template_get_visible,
     model_template_list_available,
     model_template_tasks,
 )
@@ -21,9 +21,9 @@ from apps.models.services import model_template_create
 
 
 def _get_model_for_user(user: User, model_id: int) -> ModelTemplate:
-    """The model if the user owns it or it is PUBLIC; 404 otherwise (private ones stay hidden)."""
-    template = ModelTemplate.objects.select_related("owner").filter(pk=model_id).first()
-    if template is None or not model_template_is_usable_by(template=template, user=user):
+    """The model if the user owns it or it is PUBLIC (the API's rule); 404 otherwise."""
+    template = model_template_get_visible(user=user, model_id=model_id)
+    if template is None:
         raise Http404("No such model")
     return template
 

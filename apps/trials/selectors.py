@@ -278,10 +278,10 @@ def trial_params_pickled(*, trial: Trial) -> bytes:
 
 
 def train_job_list_visible(*, user: User) -> QuerySet[TrainJob]:
-    """Jobs the user may read: their own; admins read everyone's (they may stop all jobs)."""
-    if user.is_admin:
-        return TrainJob.objects.all()
-    return TrainJob.objects.filter(owner=user)
+    """Jobs the user may read, newest first: their own; admins read everyone's (they may stop
+    all jobs). The pages and the API both check access with it."""
+    jobs = TrainJob.objects.order_by("-datetime_started", "-id")
+    return jobs if user.is_admin else jobs.filter(owner=user)
 
 
 def train_job_get_visible(*, user: User, job_id: int) -> TrainJob | None:

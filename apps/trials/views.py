@@ -24,9 +24,11 @@ from apps.trials.models import TrainJob, Trial
 from apps.trials.selectors import (
     train_job_knob_rows,
     train_job_list_recent,
+    train_job_list_visible,
     train_job_progress,
     train_job_score_points,
     trial_best_with_params,
+    trial_get_visible,
     trial_list_sorted,
     trial_log_last_id,
     trial_log_rows,
@@ -47,10 +49,11 @@ PLOT_CACHE_SECONDS = 6 * 3600
 
 
 def _get_job_for_user(user: User, job_id: int) -> TrainJob:
-    """The user's own job; 404 for anyone else's."""
+    """A job the user may read (their own; admins read everyone's, as in the API); 404 else."""
     job = (
-        TrainJob.objects.filter(pk=job_id, owner=user)
-        .select_related("train_dataset", "val_dataset")
+        train_job_list_visible(user=user)
+        .filter(pk=job_id)
+        .select_related("owner", "train_dataset", "val_dataset")
         .first()
     )
     if job is None:
@@ -59,12 +62,8 @@ def _get_job_for_user(user: User, job_id: int) -> TrainJob:
 
 
 def _get_trial_for_user(user: User, trial_id: int) -> Trial:
-    """A trial of one of the user's jobs; 404 for anyone else's."""
-    trial = (
-        Trial.objects.filter(pk=trial_id, job__owner=user)
-        .select_related("job", "sub_job__model")
-        .first()
-    )
+    """A trial of a job the user may read (see `_get_job_for_user`); 404 for anyone else."""
+    trial = trial_get_visible(user=user, trial_id=trial_id)
     if trial is None:
         raise Http404("No such trial")
     return trial
@@ -75,9 +74,17 @@ def _get_trial_for_user(user: User, trial_id: int) -> Trial:
 
 @member_required
 def job_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(train_job_list_recent(user=request.user), 30).get_page(request.GET.get("page"))
+    """The user's jobs; admins may list everyone's (``?owner=all``), as in the API."""
+    everyone = request.user.is_admin and request.GET.get("owner") == "all"
+    if everyone:
+        jobs = train_job_list_visible(user=request.user).select_related("owner")
+    else:
+        jobs = train_job_list_recent(user=request.user)
+    page = Paginator(jobs, 30).get_page(request.GET.get("page"))
     rows = [{"job": job, "progress": train_job_progress(job=job)} for job in page]
-    return render(request, "trials/job_list.html", {"page_obj": page, "rows": rows})
+    return render(
+        request, "trials/job_list.html", {"page_obj": page, "rows": rows, "everyone": everyone}
+    )
 
 
 @member_required

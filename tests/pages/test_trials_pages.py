@@ -14,7 +14,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from apps.trials.models import TrainJob, Trial
 from rafiki.model.params import load_params
 from tests.conftest import TOY_TASK
-from tests.pages.conftest import add_logs, add_trial
+from tests.pages.conftest import add_logs, add_trial, signed_in
 
 
 def _figures(page: str, element_id: str):
@@ -215,6 +215,47 @@ def test_another_users_job_and_its_trials_are_404(alice, carol_client, job_with_
     assert carol_client.post(f"/jobs/{job.pk}/stop").status_code == 404
     job.refresh_from_db()
     assert job.status == TrainJob.Status.RUNNING
+
+
+@pytest.mark.parametrize("who", ["admin_user", "superadmin"])
+def test_admins_read_and_stop_other_users_jobs_as_in_the_api(who, request, job_with_trials):
+    """The pages check access with the API's selectors: admins read everyone's jobs and
+    trials, download their parameters and may stop them."""
+    admin = request.getfixturevalue(who)
+    client = signed_in(admin)
+    job = job_with_trials()
+    trial = job.trials.get(number=1)
+    for url in [
+        f"/jobs/{job.pk}/", f"/jobs/{job.pk}/status", f"/jobs/{job.pk}/best-params",
+        f"/trials/{trial.pk}/", f"/trials/{trial.pk}/live", f"/trials/{trial.pk}/log",
+        f"/trials/{trial.pk}/params", f"/trials/{trial.pk}/params.pickle",
+    ]:  # fmt: skip
+        assert client.get(url).status_code == 200, url
+    # The same rule as the API's.
+    assert client.get(f"/api/train-jobs/{job.pk}/").status_code == 200
+    assert client.get(f"/api/trials/{trial.pk}/").status_code == 200
+    page = client.get(f"/jobs/{job.pk}/").content.decode()
+    assert job.owner.email in page  # whose job it is
+    # The owner's datasets are not the admin's to open: named, not linked.
+    assert f'href="/datasets/{job.train_dataset_id}/"' not in page
+    assert client.post(f"/jobs/{job.pk}/stop").status_code == 302
+    job.refresh_from_db()
+    assert job.status == TrainJob.Status.STOPPED
+
+
+def test_admins_list_everyones_jobs_on_request(admin_user, alice, job_with_trials):
+    job = job_with_trials()
+    client = signed_in(admin_user)
+    mine = client.get("/jobs/").content.decode()
+    assert f'href="/jobs/{job.pk}/"' not in mine and "All users" in mine
+    everyone = client.get("/jobs/?owner=all").content.decode()
+    assert f'href="/jobs/{job.pk}/"' in everyone and alice.email in everyone
+
+
+def test_other_users_may_not_list_everyones_jobs(carol_client, job_with_trials):
+    job = job_with_trials()
+    page = carol_client.get("/jobs/?owner=all").content.decode()
+    assert f'href="/jobs/{job.pk}/"' not in page and "All users" not in page
 
 
 # --- trial pages ----------------------------------------------------------------------------
