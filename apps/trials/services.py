@@ -293,7 +293,29 @@ def _jsonable(value: Any) -> Any:
     return json.loads(json.dumps(value, default=default))
 
 
-def _sub_can_take_more(job: TrainJob, sub: SubTrainJob, trials: list[Trial]) -> bool:
+@dataclass
+class _TrialFacts:
+    """What scheduling reads of a trial (plain values: a job's every trial is read on each
+    schedule, and model instances cost ten times more)."""
+
+    pk: int
+    sub_job_id: int
+    number: int
+    status: str
+    knobs: dict[str, Any]
+    score: float | None
+    is_params_saved: bool
+    end_reason: str
+
+    FIELDS = ("pk", "sub_job_id", "number", "status", "knobs", "score", "is_params_saved",
+              "end_reason")  # fmt: skip
+
+    @classmethod
+    def of(cls, trial: Trial) -> _TrialFacts:
+        return cls(*(getattr(trial, name) for name in cls.FIELDS))
+
+
+def _sub_can_take_more(job: TrainJob, sub: SubTrainJob, trials: list[_TrialFacts]) -> bool:
     if sub.status != SubTrainJob.Status.RUNNING:
         return False
     if job.model_trial_count != -1 and len(trials) >= job.model_trial_count:
@@ -318,7 +340,7 @@ _kept_advisors: OrderedDict[int, _KeptAdvisor] = OrderedDict()
 _KEPT_ADVISORS_MAX = 32
 
 
-def _new_advisor(job: TrainJob, sub: SubTrainJob, trials: list[Trial]) -> _KeptAdvisor:
+def _new_advisor(job: TrainJob, sub: SubTrainJob, trials: list[_TrialFacts]) -> _KeptAdvisor:
     from rafiki.advisor import make_advisor
     from rafiki.model.knob import knob_config_from_json
 
@@ -331,7 +353,7 @@ def _new_advisor(job: TrainJob, sub: SubTrainJob, trials: list[Trial]) -> _KeptA
     return _KeptAdvisor(advisor)
 
 
-def _tell(kept: _KeptAdvisor, trials: list[Trial]) -> bool:
+def _tell(kept: _KeptAdvisor, trials: list[_TrialFacts]) -> bool:
     """Tell a kept advisor what changed since; False when the stored trials contradict what it
     was told (a trial gone with a rolled-back transaction, a result changed), or a proposal
     of its never became a trial: then it is rebuilt."""
@@ -356,7 +378,7 @@ def _tell(kept: _KeptAdvisor, trials: list[Trial]) -> bool:
     return True
 
 
-def _propose(job: TrainJob, sub: SubTrainJob, trials: list[Trial]) -> Any:
+def _propose(job: TrainJob, sub: SubTrainJob, trials: list[_TrialFacts]) -> Any:
     """Ask the sub-job's advisor for the next knobs: the one this process kept, told what
     changed, or one rebuilt from the stored trials."""
     kept = _kept_advisors.pop(sub.pk, None)
@@ -380,16 +402,13 @@ def _told_created(sub: SubTrainJob, trial: Trial) -> None:
         kept.awaiting_trial = False
 
 
-def _best_params_trial(trials: Iterable[Trial]) -> Trial | None:
+def _best_params_trial(trials: Iterable[_TrialFacts]) -> _TrialFacts | None:
     scored = [
         t
         for t in trials
         if t.status == Trial.Status.COMPLETED and t.is_params_saved and t.score is not None
     ]
     return max(scored, key=lambda t: t.score) if scored else None
-
-
-_TRIAL_TEXT_COLUMNS = ("proposal", "traceback", "stdout_tail", "stderr_tail")
 
 
 def train_job_schedule(*, job_id: int) -> list[int]:
@@ -401,10 +420,10 @@ def train_job_schedule(*, job_id: int) -> list[int]:
         if job.is_final:
             return []
         subs = list(job.sub_jobs.select_related("model"))
-        by_sub: dict[int, list[Trial]] = defaultdict(list)
-        # Every trial of the job, each schedule: not the large text columns nobody reads here.
-        for trial in job.trials.defer(*_TRIAL_TEXT_COLUMNS):
-            by_sub[trial.sub_job_id].append(trial)
+        by_sub: dict[int, list[_TrialFacts]] = defaultdict(list)
+        for values in job.trials.values_list(*_TrialFacts.FIELDS):
+            facts = _TrialFacts(*values)
+            by_sub[facts.sub_job_id].append(facts)
         in_flight = sum(t.status in Trial.IN_FLIGHT_STATES for ts in by_sub.values() for t in ts)
         next_number = 1 + max((t.number for ts in by_sub.values() for t in ts), default=0)
         now = timezone.now()
@@ -432,13 +451,13 @@ def train_job_schedule(*, job_id: int) -> list[int]:
                         "meta": dict(proposal.meta or {}),
                     }
                 ),
-                shared_params_from=shared_from,
+                shared_params_from_id=shared_from.pk if shared_from else None,
                 enqueued_at=now,
                 task_id=str(uuid.uuid4()),
             )
             _told_created(sub, trial)
             created.append(trial)
-            by_sub[sub.pk].append(trial)
+            by_sub[sub.pk].append(_TrialFacts.of(trial))
             next_number += 1
             in_flight += 1
             if not _sub_can_take_more(job, sub, by_sub[sub.pk]):
@@ -452,19 +471,20 @@ def train_job_schedule(*, job_id: int) -> list[int]:
     return [t.pk for t in created]
 
 
-def _first_error(trials: list[Trial]) -> Trial | None:
+def _first_error(trials: list[_TrialFacts]) -> _TrialFacts | None:
     errored = [t for t in trials if t.status == Trial.Status.ERRORED]
     return min(errored, key=lambda t: t.number) if errored else None
 
 
-def _sub_job_close(sub: SubTrainJob, trials: list[Trial], now: datetime) -> None:
+def _sub_job_close(sub: SubTrainJob, trials: list[_TrialFacts], now: datetime) -> None:
     if sub.status != SubTrainJob.Status.RUNNING:
         return
     completed = any(t.status == Trial.Status.COMPLETED for t in trials)
     first_error = _first_error(trials)
     if not completed and first_error is not None:
         sub.status = SubTrainJob.Status.ERRORED
-        reason = first_error.error or first_error.end_reason
+        error = Trial.objects.filter(pk=first_error.pk).values_list("error", flat=True)[0]
+        reason = error or first_error.end_reason
         sub.error = f"trial {first_error.number} ended {first_error.end_reason}: {reason}"
     else:
         sub.status = SubTrainJob.Status.STOPPED
@@ -473,7 +493,7 @@ def _sub_job_close(sub: SubTrainJob, trials: list[Trial], now: datetime) -> None
 
 
 def _train_job_finish(
-    job: TrainJob, subs: list[SubTrainJob], by_sub: dict[int, list[Trial]], now: datetime
+    job: TrainJob, subs: list[SubTrainJob], by_sub: dict[int, list[_TrialFacts]], now: datetime
 ) -> None:
     for sub in subs:
         _sub_job_close(sub, by_sub[sub.pk], now)
