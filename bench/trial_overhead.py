@@ -223,6 +223,11 @@ def main() -> None:
         print(
             f"    recorded -> next trial created     {ms(record_schedule)}  (params, rows, advisor rebuild)"
         )
+        tenth = max(len(cycles) // 5, 1)
+        print(
+            f"    first {tenth} cycles / last {tenth}         {ms(cycles[:tenth])} / {ms(cycles[-tenth:])}"
+            "  (growth with the job's size)"
+        )
         print(f"  median in-process trial (advisor)    {ms(in_process)}")
         print(
             f"  platform overhead per trial          {1000 * overhead:7.1f} ms  (goal <= 50 ms: "
@@ -248,11 +253,16 @@ def main() -> None:
         run_job("warmup2", 4, 2, {"spin_seconds": 0.3})
         trials_two = run_job("cpu2", args.cpu_trials, 2, cpu_args)
         one, two = throughput(trials_one), throughput(trials_two)
-        for label, rate, trials in (("1 worker process ", one, trials_one), ("2 worker processes", two, trials_two)):
+        for label, rate, trials in (
+            ("1 worker process ", one, trials_one),
+            ("2 worker processes", two, trials_two),
+        ):
             wall = [(t.datetime_stopped - t.datetime_started).total_seconds() for t in trials]
             wait = [(t.datetime_started - t.datetime_created).total_seconds() for t in trials]
             workers = len({t.worker for t in trials})
-            print(f"  {label}: {rate:.3f} trials/s  (median trial {ms(wall)}, median wait {ms(wait)}, {workers} worker(s) used)")
+            print(
+                f"  {label}: {rate:.3f} trials/s  (median trial {ms(wall)}, median wait {ms(wait)}, {workers} worker(s) used)"
+            )
         print(
             f"  throughput ratio 2:1 = {two / one:.2f} (goal >= 1.8: {'met' if two / one >= 1.8 else 'NOT met'})"
         )
