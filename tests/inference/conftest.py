@@ -151,11 +151,7 @@ class Serving:
         self.cluster = cluster
         self.port = _free_port()
         self.env = {**cluster.env, **FAST_INFERENCE_ENV, "PREDICTOR_HOST": f"127.0.0.1:{self.port}"}
-        self.admin = cluster._spawn(
-            "admin-api",
-            [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
-            {**self.env, "ROOT_URLCONF": "apps.compat.urls"},
-        )
+        self.admin = cluster.web_server("admin-api", self.port, self.env, admin_api=True)
         _wait_for_http(f"http://127.0.0.1:{self.port}/", self.admin, cluster)
         self.workers: list[subprocess.Popen] = []
 
@@ -200,14 +196,4 @@ def wait_for_job(wait_for) -> Callable[..., InferenceJob]:
 
 
 def post_json(url: str, body: Any, timeout: float = 60.0) -> requests.Response:
-    # The test server is Django's runserver, whose listen backlog is 10: a burst of 50
-    # connections on a loaded machine can be reset before the request is read. A client
-    # reconnects then; the predictor itself never saw the request, so retrying is safe.
-    for attempt in range(3):
-        try:
-            return requests.post(url, json=body, timeout=timeout)
-        except requests.ConnectionError:
-            if attempt == 2:
-                raise
-            time.sleep(0.2 * (attempt + 1))
-    raise AssertionError("unreachable")
+    return requests.post(url, json=body, timeout=timeout)
