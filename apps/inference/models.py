@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from rafiki.constants import InferenceJobStatus
+from rafiki.constants import BudgetOption, InferenceJobStatus
 
 
 def new_predictor_key() -> str:
@@ -45,6 +45,9 @@ class InferenceJob(models.Model):
     datetime_stopped = models.DateTimeField(null=True, blank=True)
     #: Why the job ended ERRORED.
     error = models.TextField(blank=True, default="")
+    #: Things the user should know, one per line, e.g. a trial served on CPU although the
+    #: budget asks for a GPU.
+    note = models.TextField(blank=True, default="")
 
     class Meta:
         constraints = [
@@ -63,6 +66,12 @@ class InferenceJob(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL_STATES
+
+    @property
+    def gpu_count(self) -> int:
+        """GPUs per served trial the budget asks for (0 when unset or not a whole number)."""
+        value = self.budget.get(BudgetOption.GPU_COUNT, 0)
+        return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
     @property
     def app(self) -> str:

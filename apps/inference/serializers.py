@@ -51,7 +51,8 @@ class InferenceJobOutputSerializer(serializers.ModelSerializer):
         model = InferenceJob
         fields = [
             "id", "user_id", "train_job_id", "app", "app_version", "task", "status", "max_trials",
-            "budget", "predictor_host", "datetime_started", "datetime_stopped", "error", "workers",
+            "budget", "predictor_host", "datetime_started", "datetime_stopped", "error", "note",
+            "workers",
         ]  # fmt: skip
         read_only_fields = fields
 

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.inference.models import InferenceJob, InferenceWorker
 from apps.trials.models import TrainJob, Trial
+from rafiki.constants import BudgetOption
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,18 @@ def served_trials_pick(*, train_job: TrainJob, max_trials: int) -> list[Trial]:
     return picked
 
 
+def inference_budget_validate(budget: dict[str, Any] | None) -> dict[str, Any]:
+    """The budget of an inference job: ``GPU_COUNT`` (default 0) is a whole number >= 0,
+    other keys are kept as given. Raises ``InvalidInferenceJobError``."""
+    budget = dict(budget or {})
+    gpus = budget.get(BudgetOption.GPU_COUNT, 0)
+    if isinstance(gpus, bool) or not isinstance(gpus, int) or gpus < 0:
+        raise InvalidInferenceJobError(
+            f"budget GPU_COUNT must be a whole number >= 0, got {gpus!r}"
+        )
+    return budget
+
+
 @transaction.atomic
 def inference_job_create(
     *,
@@ -69,11 +82,14 @@ def inference_job_create(
     Raises ``InvalidTrainJobError`` (the job is not STOPPED, is not the owner's, or has no
     completed trial with saved parameters) or ``RunningInferenceJobExistsError``. The job
     starts STARTED; inference workers (``manage.py inference_worker``) claim its trials,
-    and it becomes RUNNING when every trial is loaded."""
+    and it becomes RUNNING when every trial is loaded. With ``GPU_COUNT`` > 0 in the budget
+    a worker started with GPUs serves on them; one without serves on CPU and the job's
+    ``note`` says so (``inference_worker_on_cpu``)."""
     if max_trials is None:
         max_trials = settings.INFERENCE_MAX_TRIALS
     if max_trials < 1:
         raise InvalidInferenceJobError("max_trials must be at least 1")
+    budget = inference_budget_validate(budget)
     locked = TrainJob.objects.select_for_update().filter(pk=train_job.pk, owner=owner).first()
     if locked is None:
         raise InvalidTrainJobError(f"train job {train_job.pk} is not one of your jobs")
@@ -95,7 +111,7 @@ def inference_job_create(
     try:
         with transaction.atomic():
             job = InferenceJob.objects.create(
-                owner=owner, train_job=locked, max_trials=max_trials, budget=budget or {}
+                owner=owner, train_job=locked, max_trials=max_trials, budget=budget
             )
     except IntegrityError:  # a concurrent create won the partial unique constraint
         raise RunningInferenceJobExistsError(
@@ -272,6 +288,21 @@ def inference_worker_failed(
         InferenceJob.Status.ERRORED,
         f"trial {trial.number} ({trial.sub_job.model.name}): {error}"[:10_000],
     )
+    return True
+
+
+@transaction.atomic
+def inference_worker_on_cpu(*, worker_id: int, attempt: int, reason: str) -> bool:
+    """The job's budget asks for a GPU but the worker serving this trial has none: it serves
+    on CPU, and the job's note says so (once per trial). False when the claim is gone."""
+    worker = _mine(worker_id, attempt).select_related("trial").first()
+    if worker is None:
+        return False
+    job = InferenceJob.objects.select_for_update().get(pk=worker.job_id)
+    line = f"Trial {worker.trial.number} is served on CPU: {reason}"
+    if line not in job.note.splitlines():
+        job.note = f"{job.note}\n{line}" if job.note else line
+        job.save(update_fields=["note"])
     return True
 
 

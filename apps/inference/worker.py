@@ -17,6 +17,7 @@ from __future__ import annotations
 import collections
 import hashlib
 import logging
+import os
 import shutil
 import threading
 import time
@@ -31,6 +32,7 @@ from apps.inference.predictor import prediction_bus
 from apps.inference.services import (
     inference_worker_crashed,
     inference_worker_failed,
+    inference_worker_on_cpu,
     inference_worker_ready,
     inference_worker_release,
     inference_workers_claim,
@@ -49,14 +51,24 @@ _BLOCK_SECONDS = 1.0
 _FOREVER = 10.0**9
 
 
-def _limits() -> Limits:
+def worker_gpus() -> str:
+    """The GPUs this inference worker owns: like a GPU Celery worker, it is started with them
+    in CUDA_VISIBLE_DEVICES ("" or "-1": none)."""
+    devices = os.environ.get("CUDA_VISIBLE_DEVICES", "").strip()
+    return "" if devices in ("", "-1") else devices
+
+
+def serving_limits(*, gpus: str) -> Limits:
+    """Limits of a model process; ``gpus`` are the devices it sees ("" hides every GPU)."""
     return Limits(
         wall_seconds=_FOREVER,
         cpu_seconds=int(_FOREVER),
-        memory_mb=settings.INFERENCE_MEMORY_MB,
+        # GPU frameworks reserve huge address spaces; RLIMIT_AS would break them.
+        memory_mb=None if gpus else settings.INFERENCE_MEMORY_MB,
         file_size_mb=settings.TRIAL_FILE_SIZE_MB,
         open_files=settings.TRIAL_OPEN_FILES,
         threads=settings.TRIAL_THREADS,
+        cuda_visible_devices=gpus,
     )
 
 
@@ -124,7 +136,18 @@ class TrialServer(threading.Thread):
                 error=f"the trial's model file or parameters could not be fetched: {e}",
             )
             raise _GiveUp from None
-        self.served = ServedModel(spec, str(workdir), _limits())
+        gpus = ""
+        gpus_wanted = worker.job.gpu_count
+        if gpus_wanted > 0:
+            gpus = worker_gpus()
+            if not gpus:
+                inference_worker_on_cpu(
+                    worker_id=self.worker_id,
+                    attempt=self.attempt,
+                    reason=f"GPU_COUNT is {gpus_wanted} but the inference worker serving it "
+                    "has no GPU (it was started without CUDA_VISIBLE_DEVICES).",
+                )
+        self.served = ServedModel(spec, str(workdir), serving_limits(gpus=gpus))
         self._start()
         inference_worker_ready(worker_id=self.worker_id, attempt=self.attempt, pid=self.served.pid)
         bus = prediction_bus()

@@ -4,6 +4,7 @@ trials they serve, worker claims, and the routes (compat, /api/, predictor, page
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from django.core.files.base import ContentFile
@@ -16,6 +17,7 @@ from apps.accounts.models import User
 from apps.api.services import token_create
 from apps.inference.models import InferenceJob, InferenceWorker
 from apps.inference.services import (
+    InvalidInferenceJobError,
     InvalidTrainJobError,
     RunningInferenceJobExistsError,
     inference_job_create,
@@ -297,3 +299,78 @@ def test_a_trial_whose_files_are_gone_ends_the_job_errored(alice, stopped_job) -
     job.refresh_from_db()
     assert job.status == "ERRORED"
     assert "parameters could not be fetched" in job.error
+
+
+class _FakeServedModel:
+    """Stands in for the confined model process: records the limits it was started with."""
+
+    started: list[Any] = []
+
+    def __init__(self, spec: dict[str, Any], workdir: str, limits: Any) -> None:
+        self.limits = limits
+        self.workdir = workdir
+        self.pid = 4242
+
+    def start(self, timeout: float) -> None:
+        _FakeServedModel.started.append(self.limits)
+
+    def close(self) -> str:
+        return ""
+
+
+def _serve_once(worker_id: int, attempt: int) -> Any:
+    """The worker thread's body up to its first wait for queries; the limits it used."""
+    from apps.inference.worker import TrialServer
+
+    _FakeServedModel.started.clear()
+    server = TrialServer(worker_id, attempt)
+    server.stopping.set()  # load, report ready, then leave the request loop at once
+    server._serve()
+    (limits,) = _FakeServedModel.started
+    return limits
+
+
+def test_a_gpu_budget_without_a_gpu_worker_serves_on_cpu_and_says_so(
+    alice, stopped_job, monkeypatch, settings
+) -> None:
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # the bus is made, never used
+    monkeypatch.setattr("apps.inference.worker.ServedModel", _FakeServedModel)
+    monkeypatch.delenv("CUDA_VISIBLE_DEVICES", raising=False)
+    train_job = stopped_job({"lr": [0.9], "mlp": [0.8]})
+    with pytest.raises(InvalidInferenceJobError):
+        inference_job_create(owner=alice, train_job=train_job, budget={"GPU_COUNT": -1})
+    job = inference_job_create(owner=alice, train_job=train_job, budget={"GPU_COUNT": 1})
+    for worker_id, attempt in inference_workers_claim(host="cpu-box:1", limit=5):
+        limits = _serve_once(worker_id, attempt)
+        assert limits.cuda_visible_devices == ""  # no GPU to give: the model runs on CPU
+    job.refresh_from_db()
+    assert job.status == "RUNNING"  # served all the same
+    numbers = sorted(job.workers.values_list("trial__number", flat=True))
+    assert job.note.splitlines() == [
+        f"Trial {n} is served on CPU: GPU_COUNT is 1 but the inference worker serving it has "
+        "no GPU (it was started without CUDA_VISIBLE_DEVICES)."
+        for n in numbers
+    ]
+    assert _compat(alice).get(f"/api/inference-jobs/{job.pk}/").json()["note"] == job.note
+    page = PageClient()
+    page.force_login(alice)
+    shown = page.get(f"/inference/{job.pk}/").content.decode()
+    assert f"Trial {numbers[0]} is served on CPU" in shown and 'id="inference-note"' in shown
+    inference_job_stop(job=job)
+
+    # A worker started with a GPU gives it to a job that asks for one, and only to such a job.
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", "0")
+    gpu_job = inference_job_create(
+        owner=alice, train_job=train_job, budget={"GPU_COUNT": 1}, max_trials=1
+    )
+    ((worker_id, attempt),) = inference_workers_claim(host="gpu-box:1", limit=5)
+    limits = _serve_once(worker_id, attempt)
+    assert (limits.cuda_visible_devices, limits.memory_mb) == ("0", None)
+    gpu_job.refresh_from_db()
+    assert gpu_job.note == ""
+    inference_job_stop(job=gpu_job)
+    cpu_job = inference_job_create(owner=alice, train_job=train_job, max_trials=1)
+    ((worker_id, attempt),) = inference_workers_claim(host="gpu-box:1", limit=5)
+    assert _serve_once(worker_id, attempt).cuda_visible_devices == ""
+    cpu_job.refresh_from_db()
+    assert cpu_job.note == ""
