@@ -5,11 +5,13 @@ job (the state is in the database and Redis)."""
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 
 from apps.inference.models import InferenceJob, InferenceWorker
+from apps.inference.selectors import inference_job_get_by_key
 from rafiki.constants import TaskType
 from rafiki.predictor.bus import PredictionBus
 from rafiki.predictor.ensemble import ensemble_predictions
@@ -74,6 +76,28 @@ def prediction_bus() -> PredictionBus:
     return PredictionBus(_redis(redis_url()))
 
 
+@dataclass(frozen=True)
+class ServedJob:
+    """What a prediction needs to know about a job that never changes once it is created;
+    kept per process by predictor key (``served_job_by_key``), so that a request costs one
+    small query (the job's status and serving trials) instead of a join over four tables."""
+
+    job_id: int
+    task: str
+    #: The columns a tabular query must have (None: not tabular, or unknown).
+    features: tuple[str, ...] | None
+
+    @classmethod
+    def of(cls, job: InferenceJob) -> ServedJob:
+        task = job.task
+        features = (
+            _tabular_features(job)
+            if task in (TaskType.TABULAR_CLASSIFICATION, TaskType.TABULAR_REGRESSION)
+            else None
+        )
+        return cls(job.pk, task, tuple(features) if features is not None else None)
+
+
 def _tabular_features(job: InferenceJob) -> list[str] | None:
     train_job = job.train_job
     features = (train_job.train_args or {}).get("features")
@@ -86,51 +110,73 @@ def _tabular_features(job: InferenceJob) -> list[str] | None:
     return [c for c in columns if c != target]
 
 
-def predict(*, job: InferenceJob, queries: Any) -> list[Any]:
+@functools.lru_cache(maxsize=1024)
+def _served_job_by_key(key: str) -> ServedJob:
+    job = inference_job_get_by_key(key=key)
+    if job is None:
+        raise LookupError(key)  # not cached: the key may belong to a job created later
+    return ServedJob.of(job)
+
+
+def served_job_by_key(key: str) -> ServedJob | None:
+    """The job behind a predictor address, or None."""
+    try:
+        return _served_job_by_key(key)
+    except LookupError:
+        return None
+
+
+def _serving_trials(served: ServedJob) -> list[int]:
+    """The job's trials that are serving, best first; raises ``JobNotRunningError`` unless
+    the job is RUNNING (read fresh on every request: a stopped job must say so at once)."""
+    rows = list(
+        InferenceWorker.objects.filter(job_id=served.job_id)
+        .order_by("rank")
+        .values_list("job__status", "trial_id", "status")
+    )
+    status = rows[0][0] if rows else None
+    if status != InferenceJob.Status.RUNNING:
+        if status == InferenceJob.Status.STARTED:
+            raise JobNotRunningError(
+                f"inference job {served.job_id} is still loading its trials; try again shortly"
+            )
+        raise JobNotRunningError(f"inference job {served.job_id} is {status}, not serving")
+    trial_ids = [t for _, t, s in rows if s not in InferenceWorker.FINAL_STATES]
+    if not trial_ids:
+        raise JobNotRunningError(f"inference job {served.job_id} serves no trial")
+    return trial_ids
+
+
+def predict(*, job: InferenceJob | ServedJob, queries: Any) -> list[Any]:
     """One ensembled prediction per query, from every trial the job serves.
 
     Raises a ``PredictionError``: the queries do not fit the task (400), the job is not
     running (400), every trial's model raised (500, with the model's error), no trial
     answered in time (504), Redis cannot be reached (503). When some trials answer and
     others fail, the answers that arrived are ensembled."""
-    if job.status != InferenceJob.Status.RUNNING:
-        if job.status == InferenceJob.Status.STARTED:
-            raise JobNotRunningError(
-                f"inference job {job.pk} is still loading its trials; try again shortly"
-            )
-        raise JobNotRunningError(f"inference job {job.pk} is {job.status}, not serving")
-    task = job.task
-    features = (
-        _tabular_features(job)
-        if task in (TaskType.TABULAR_CLASSIFICATION, TaskType.TABULAR_REGRESSION)
-        else None
-    )
+    served = job if isinstance(job, ServedJob) else ServedJob.of(job)
+    trial_ids = _serving_trials(served)
     try:
         validate_queries(
-            task, queries, features=features, max_queries=settings.INFERENCE_MAX_QUERIES
+            served.task,
+            queries,
+            features=served.features,
+            max_queries=settings.INFERENCE_MAX_QUERIES,
         )
     except InvalidQueryError as e:
         raise QueryError(str(e)) from None
-    workers = list(
-        InferenceWorker.objects.filter(job=job)
-        .exclude(status__in=InferenceWorker.FINAL_STATES)
-        .order_by("rank")
-        .values_list("trial_id", flat=True)
-    )
-    if not workers:
-        raise JobNotRunningError(f"inference job {job.pk} serves no trial")
     import redis
 
     try:
         answers = prediction_bus().ask(
-            job.pk, workers, queries, settings.INFERENCE_PREDICT_TIMEOUT_SECONDS
+            served.job_id, trial_ids, queries, settings.INFERENCE_PREDICT_TIMEOUT_SECONDS
         )
     except redis.RedisError as e:
         raise PredictorUnavailableError(f"the prediction queue cannot be reached: {e}") from None
-    good = [answers[t].predictions for t in workers if t in answers and answers[t].error is None]
+    good = [answers[t].predictions for t in trial_ids if t in answers and answers[t].error is None]
     if good:
-        return ensemble_predictions(task, good)
-    errors = [answers[t].error for t in workers if t in answers]
+        return ensemble_predictions(served.task, good)
+    errors = [answers[t].error for t in trial_ids if t in answers]
     if errors:
         raise ModelPredictError(f"the model failed to predict: {errors[0]}")
     raise PredictorTimeoutError(

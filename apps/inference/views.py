@@ -19,7 +19,6 @@ from apps.dashboard.access import member_required
 from apps.inference import predictor
 from apps.inference.models import InferenceJob
 from apps.inference.selectors import (
-    inference_job_get_by_key,
     inference_job_list,
     inference_workers,
     predictor_host,
@@ -48,7 +47,9 @@ def parse_predict_body(body: Any) -> tuple[list[Any], bool]:
     raise predictor.QueryError('send {"query": <query>} or {"queries": [<query>, ...]}')
 
 
-def predict_answer(job: InferenceJob, body: Any) -> tuple[dict[str, Any], int]:
+def predict_answer(
+    job: InferenceJob | predictor.ServedJob, body: Any
+) -> tuple[dict[str, Any], int]:
     """(JSON body, HTTP status) of the predictor's answer to a parsed request body, shared
     by every predict route."""
     try:
@@ -67,7 +68,7 @@ def predict(request: HttpRequest, key: str) -> HttpResponse:
     (Rafiki's predictor takes no token), so it is long and random."""
     if request.method != "POST":
         return _error("MethodNotAllowedError", "POST a JSON body to predict", 405)
-    job = inference_job_get_by_key(key=key)
+    job = predictor.served_job_by_key(key)
     if job is None:
         return _error(
             "InvalidRunningInferenceJobError", "no inference job has this predictor address", 404
