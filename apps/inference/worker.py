@@ -209,9 +209,12 @@ class TrialServer(threading.Thread):
         self, bus: PredictionBus, requests: list[Request], *, retried: bool = False
     ) -> None:
         assert self.served is not None
-        queries = [q for r in requests for q in r.queries]
         try:
-            predictions = self.served.predict(queries, settings.INFERENCE_PREDICT_TIMEOUT_SECONDS)
+            predictions = self.served.predict_encoded(
+                [r.queries_json for r in requests],
+                sum(r.count for r in requests),
+                settings.INFERENCE_PREDICT_TIMEOUT_SECONDS,
+            )
         except ModelPredictError as e:
             if len(requests) > 1:
                 # Batched requests: find out which one the model failed on.
@@ -224,22 +227,22 @@ class TrialServer(threading.Thread):
             try:
                 self._crashed(str(e))
             except _GiveUp:
-                for request in requests:
-                    bus.reply(request, self.trial_id, error=f"the model process crashed: {e}")
+                error = f"the model process crashed: {e}"
+                bus.reply_all(self.trial_id, [(r, None, error) for r in requests])
                 raise
             if not retried:
                 self._answer(bus, requests, retried=True)
                 return
-            for request in requests:
-                bus.reply(
-                    request, self.trial_id, error=f"the model process crashed on this query: {e}"
-                )
+            error = f"the model process crashed on this query: {e}"
+            bus.reply_all(self.trial_id, [(r, None, error) for r in requests])
             return
+        replies = []
         start = 0
         for request in requests:
-            end = start + len(request.queries)
-            bus.reply(request, self.trial_id, predictions=predictions[start:end])
+            end = start + request.count
+            replies.append((request, predictions[start:end], None))
             start = end
+        bus.reply_all(self.trial_id, replies)
 
 
 def run_inference_worker(*, stop: threading.Event, slots: int | None = None) -> None:

@@ -55,7 +55,11 @@ def read_exact(fd: int, n: int) -> bytes | None:
 
 
 def write_frame(fd: int, message: Any) -> None:
-    data = json.dumps(message, allow_nan=False, separators=(",", ":")).encode()
+    write_frame_bytes(fd, json.dumps(message, allow_nan=False, separators=(",", ":")).encode())
+
+
+def write_frame_bytes(fd: int, data: bytes) -> None:
+    """A frame of JSON that is encoded already."""
     view = memoryview(HEADER.pack(len(data)) + data)
     while view:
         written = os.write(fd, view)
@@ -147,7 +151,11 @@ def main(argv: list[str]) -> int:
         return 0
     write_frame(reply_fd, {"ready": True})
     while True:
-        message = read_frame(request_fd, max_bytes)
+        try:
+            message = read_frame(request_fd, max_bytes)
+        except ValueError:  # a whole frame, but not JSON: that request fails, not the model
+            write_frame(reply_fd, {"error": "the request is not JSON", "traceback": ""})
+            continue
         if message is None:
             return 0
         queries = message.get("queries") if isinstance(message, dict) else None

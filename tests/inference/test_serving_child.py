@@ -49,6 +49,22 @@ def test_loads_parameters_once_and_answers_batches(served) -> None:
     assert model.predict([[1, 2]], timeout=30) == [{"echo": [1, 2], "x": 7}]
 
 
+def test_requests_encoded_by_the_web_are_answered_in_one_batch_without_decoding(served) -> None:
+    model = served()
+    model.start(timeout=60)
+    # Two requests' queries as the bus carries them: JSON arrays, passed on as they are.
+    assert model.predict_encoded(['["a","b"]', '[ {"n": 1} ]'], 3, timeout=30) == [
+        {"echo": "a", "x": 7},
+        {"echo": "b", "x": 7},
+        {"echo": {"n": 1}, "x": 7},
+    ]
+    # A request that is not JSON fails alone; the model serves on.
+    with pytest.raises(ModelPredictError) as e:
+        model.predict_encoded(["[oops"], 1, timeout=30)
+    assert e.value.error == "the request is not JSON"
+    assert model.predict(["ok"], timeout=30) == [{"echo": "ok", "x": 7}]
+
+
 def test_a_model_error_is_that_batch_s_and_the_model_keeps_serving(served) -> None:
     model = served()
     model.start(timeout=60)
