@@ -18,7 +18,8 @@ import numpy as np
 MAX_POINTS = 2000
 
 _LAYOUT = {
-    "margin": {"l": 56, "r": 16, "t": 40, "b": 44},
+    # A tall top margin: the title, the legend under it at the right, the tool bar above that.
+    "margin": {"l": 56, "r": 16, "t": 72, "b": 44},
     "font": {
         "family": "system-ui, -apple-system, Segoe UI, Roboto, sans-serif",
         "size": 12,
@@ -27,9 +28,15 @@ _LAYOUT = {
     "paper_bgcolor": "#ffffff",
     "plot_bgcolor": "#ffffff",
     "hovermode": "closest",
-    "legend": {"orientation": "h", "y": -0.22},
+    # Just above the plot at the right (below it, the legend ran into angled date ticks).
+    "legend": {"orientation": "h", "x": 1, "xanchor": "right", "y": 1.02, "yanchor": "bottom"},
 }
-_AXIS = {"gridcolor": "#eef1f6", "zerolinecolor": "#dde3ec", "linecolor": "#cfd6e2"}
+_AXIS = {
+    "gridcolor": "#eef1f6",
+    "zerolinecolor": "#dde3ec",
+    "linecolor": "#cfd6e2",
+    "automargin": True,
+}
 COLORS = ["#3b5bdb", "#e8590c", "#2b8a3e", "#ae3ec9", "#1098ad", "#f08c00", "#c92a2a", "#5c940d"]
 
 
@@ -180,17 +187,8 @@ def best_score_figure(
             [numbers[i] for i in idx],
         )
     return {
+        # The line first, so each trial's dot is drawn on top of it.
         "data": [
-            {
-                "type": "scattergl" if len(scores) > 1000 else "scatter",
-                "mode": "markers",
-                "name": "trial score",
-                "x": times,
-                "y": scores,
-                "customdata": numbers,
-                "hovertemplate": "trial %{customdata}<br>score %{y:.4g}<extra></extra>",
-                "marker": {"color": "#adb5bd", "size": 6},
-            },
             {
                 "type": "scatter",
                 "mode": "lines",
@@ -200,6 +198,16 @@ def best_score_figure(
                 "customdata": best_n,
                 "hovertemplate": "best: trial %{customdata}<br>score %{y:.4g}<extra></extra>",
                 "line": {"shape": "hv", "color": COLORS[0], "width": 2.5},
+            },
+            {
+                "type": "scattergl" if len(scores) > 1000 else "scatter",
+                "mode": "markers",
+                "name": "trial score",
+                "x": times,
+                "y": scores,
+                "customdata": numbers,
+                "hovertemplate": "trial %{customdata}<br>score %{y:.4g}<extra></extra>",
+                "marker": {"color": "#868e96", "size": 6},
             },
         ],
         "layout": {
@@ -215,6 +223,15 @@ def _label(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
+#: Characters of an axis name or category shown on the parallel-coordinates chart; axes sit
+#: about 100 px apart, so longer text runs into the next axis (hover shows the whole value).
+AXIS_TEXT_CHARS = 14
+
+
+def _short(text: str, limit: int = AXIS_TEXT_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def _dimension(name: str, values: list[Any]) -> dict | None:
     """A parcoords axis: numbers as they are; anything else (strings, bools, lists) as
     categories with tick labels. Knobs that never vary are left out."""
@@ -224,16 +241,16 @@ def _dimension(name: str, values: list[Any]) -> dict | None:
     if all(type(v) in (int, float) for v in present):
         if min(present) == max(present):
             return None
-        return {"label": name, "values": values}
+        return {"label": _short(name), "values": values}
     labels = sorted({_label(v) for v in present})
     if len(labels) < 2:
         return None
     index = {label: i for i, label in enumerate(labels)}
     return {
-        "label": name,
+        "label": _short(name),
         "values": [index[_label(v)] if v is not None else None for v in values],
         "tickvals": list(range(len(labels))),
-        "ticktext": [label[:24] for label in labels],
+        "ticktext": [_short(label) for label in labels],
     }
 
 
@@ -267,11 +284,14 @@ def knobs_figure(rows: Sequence[tuple[int, dict[str, Any], float]]) -> dict | No
                     "colorbar": {"title": {"text": "score"}},
                 },
                 "dimensions": dimensions,
+                "labelfont": {"size": 11},
+                "tickfont": {"size": 10},
             }
         ],
         "layout": {
             **_LAYOUT,
-            "margin": {"l": 60, "r": 60, "t": 90, "b": 30},
+            # Room for the first axis' category labels, drawn to its left.
+            "margin": {"l": 100, "r": 60, "t": 90, "b": 30},
             "title": {"text": "Knobs against score", "x": 0.02, "font": {"size": 14}},
         },
     }

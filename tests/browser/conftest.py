@@ -75,8 +75,10 @@ def screenshot(browser):
 
         path = SCREENSHOTS / f"{name}.png"
         # The whole page, not just the window (Chromium's DevTools capture beyond the viewport).
+        # The capture lays the page out without a scroll bar: at least the window's width.
         width, height = browser.execute_script(
-            "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+            "return [Math.max(document.documentElement.scrollWidth, window.innerWidth),"
+            " document.documentElement.scrollHeight]"
         )
         shot = browser.execute_cdp_cmd(
             "Page.captureScreenshot",
@@ -86,6 +88,12 @@ def screenshot(browser):
             },
         )
         path.write_bytes(base64.b64decode(shot["data"]))
+        # Long names, values, URLs and JSON must wrap or scroll inside their box: a page
+        # wider than the window hides the nav bar's end and half of every card.
+        overflow = browser.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth"
+        )
+        assert overflow <= 0, f"{name}: the page is {overflow}px wider than the window ({path})"
         return path
 
     return take
