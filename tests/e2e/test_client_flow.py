@@ -41,19 +41,11 @@ def _wait_for_http(
 @pytest.fixture(scope="module")
 def servers(cluster: Cluster) -> dict[str, int]:
     """A worker, the web server (dashboard + /api/) and the admin API server, as `make run`
-    starts them (runserver, the admin one with ROOT_URLCONF=apps.compat.urls)."""
+    starts them (gunicorn, the admin one with ROOT_URLCONF=apps.compat.urls)."""
     cluster.worker("w1")
     ports = {"web": _free_port(), "admin": _free_port()}
-    web = cluster._spawn(
-        "web",
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{ports['web']}", "--noreload"],
-        cluster.env,
-    )
-    admin = cluster._spawn(
-        "admin-api",
-        [sys.executable, "manage.py", "runserver", f"127.0.0.1:{ports['admin']}", "--noreload"],
-        {**cluster.env, "ROOT_URLCONF": "apps.compat.urls"},
-    )
+    web = cluster.web_server("web", ports["web"])
+    admin = cluster.web_server("admin-api", ports["admin"], admin_api=True)
     _wait_for_http(f"http://127.0.0.1:{ports['web']}/health/", web, cluster)
     _wait_for_http(f"http://127.0.0.1:{ports['admin']}/", admin, cluster)
     return ports
