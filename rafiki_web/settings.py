@@ -120,7 +120,9 @@ def _database() -> dict:
     if not url:
         url = f"sqlite:///{DATA_DIR / 'rafiki.sqlite3'}"
     if url.startswith("sqlite"):
-        config = dj_database_url.parse(url)
+        # Kept open across requests (each gunicorn thread has its own): opening one and
+        # running the PRAGMAs costs about 1 ms, a predictor request's tenth.
+        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
         # WAL lets readers (the dashboard) run while a worker writes; IMMEDIATE makes every
         # transaction take the write lock at BEGIN, so concurrent schedulers wait for the busy
         # timeout instead of failing with "database is locked" on a read-to-write upgrade.
