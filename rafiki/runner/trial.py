@@ -133,8 +133,16 @@ def _error_text(e: BaseException) -> str:
     return text if len(text) <= MAX_ERROR_CHARS else text[:MAX_ERROR_CHARS] + "..."
 
 
+_RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
 def _traceback_text(e: BaseException) -> str:
-    text = "".join(traceback.format_exception(type(e), e, e.__traceback__))
+    # The frames of this runner (main, run) mean nothing to the model's author: start at the
+    # first frame of theirs, or of a library they called.
+    tb = e.__traceback__
+    while tb is not None and os.path.dirname(tb.tb_frame.f_code.co_filename) == _RUNNER_DIR:
+        tb = tb.tb_next
+    text = "".join(traceback.format_exception(type(e), e, tb or e.__traceback__))
     if len(text) > MAX_TRACEBACK_CHARS:
         # The end of a traceback is where the error is.
         text = "...\n" + text[-MAX_TRACEBACK_CHARS:]

@@ -189,6 +189,9 @@ def test_model_raises_keeps_the_traceback(tmp_path: Path, still_works: None) -> 
     assert "Traceback" in outcome.traceback
     # The model's own line is shown (the source is registered for tracebacks).
     assert 'raise ValueError("learning rate too high for this dataset")' in outcome.traceback
+    # It starts at the model's own frame: the runner's frames are not the author's business.
+    assert outcome.traceback.splitlines()[1].startswith('  File "<model file Faulty>"')
+    assert "rafiki/runner" not in outcome.traceback
     assert events_of(batches)[0]["message"] == "fault: raise"  # logged before the error
 
 
