@@ -221,7 +221,7 @@ def main() -> None:
             f"      of which the runner subprocess   {ms(runner_only)}  (run_trial alone, same model)"
         )
         print(
-            f"    recorded -> next trial created     {ms(record_schedule)}  (params, rows, advisor rebuild)"
+            f"    recorded -> next trial created     {ms(record_schedule)}  (params, rows, advisor, next trial)"
         )
         tenth = max(len(cycles) // 5, 1)
         print(
