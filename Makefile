@@ -10,7 +10,7 @@ STAMP := $(VENV)/.requirements-installed
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 PYTEST_ARGS ?=
 
-.PHONY: run test test-sqlite test-postgres venv migrate bench lint clean-var
+.PHONY: run test lint test-sqlite test-postgres venv migrate bench
 
 venv: $(STAMP)
 
@@ -28,7 +28,12 @@ run: $(STAMP)
 migrate: $(STAMP)
 	$(VPY) manage.py migrate
 
-test: test-sqlite test-postgres
+test: lint test-sqlite test-postgres
+
+# ruff (settings in pyproject.toml), as STYLE.md asks: lint and format.
+lint: $(STAMP)
+	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
 
 test-sqlite: $(STAMP)
 	env -u DATABASE_URL $(VPY) -m pytest $(PYTEST_ARGS)

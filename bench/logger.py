@@ -18,7 +18,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from rafiki.model.log import JsonLinesSink, LoggerUtils  # noqa: E402
+from rafiki.model.log import JsonLinesSink, LoggerUtils
 
 
 def loop(n: int, logger: LoggerUtils | None) -> float:
@@ -48,9 +48,15 @@ def main() -> None:
         sink.close()
     per_call = (logged - base) / n * 1e6
     print(f"{n} steps without logging: {base * 1000:.0f} ms")
-    print(f"{n} steps with log(loss=, step=): {logged * 1000:.0f} ms  (x{logged / base:.2f} the loop)")
-    print(f"cost per log() call: {per_call:.2f} us; 100k calls add {(logged - base):.2f} s to a trial")
-    print(f"{n} log('message') calls alone: {messages * 1000:.0f} ms ({messages / n * 1e6:.2f} us each)")
+    print(
+        f"{n} steps with log(loss=, step=): {logged * 1000:.0f} ms  (x{logged / base:.2f} the loop)"
+    )
+    print(
+        f"cost per log() call: {per_call:.2f} us; 100k calls add {(logged - base):.2f} s to a trial"
+    )
+    print(
+        f"{n} log('message') calls alone: {messages * 1000:.0f} ms ({messages / n * 1e6:.2f} us each)"
+    )
 
 
 if __name__ == "__main__":

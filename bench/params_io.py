@@ -21,7 +21,7 @@ import numpy as np
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
 
-from rafiki.model.params import load_params, save_params  # noqa: E402
+from rafiki.model.params import load_params, save_params
 
 
 def make_params(mb: int) -> dict:
@@ -88,7 +88,9 @@ print(before, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
 
 
 def child_rss(code: str, **fmt) -> tuple[int, int]:
-    out = subprocess.run([sys.executable, "-c", code.format(**fmt)], capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code.format(**fmt)], capture_output=True, text=True, check=True
+    )
     before, after = out.stdout.split()
     return int(before) * 1024, int(after) * 1024
 
@@ -109,7 +111,9 @@ def main() -> None:
         t_plain = best_of(plain_copy, params, path)
         t_ours = best_of(ours, params, path)
     mb = nbytes / 2**20
-    print(f"params: {mb:.0f} MB of float32 in {sum(isinstance(v, np.ndarray) for v in params.values())} arrays")
+    print(
+        f"params: {mb:.0f} MB of float32 in {sum(isinstance(v, np.ndarray) for v in params.values())} arrays"
+    )
     print(f"plain write+read of the same bytes: {t_plain * 1000:.0f} ms ({mb / t_plain:.0f} MB/s)")
     print(f"save_params+load_params:            {t_ours * 1000:.0f} ms ({mb / t_ours:.0f} MB/s)")
     print(f"speed ratio (plain time / ours): {t_plain / t_ours:.2f}  (goal >= 0.5)")
@@ -117,8 +121,10 @@ def main() -> None:
     base = load_before
     save_x = (save_peak - base) / nbytes
     load_x = (load_peak - base) / nbytes
-    print(f"peak memory while saving (params in memory): {save_x:.2f}x the params; "
-          f"saving itself added {(save_peak - save_before) / 2**20:.0f} MB")
+    print(
+        f"peak memory while saving (params in memory): {save_x:.2f}x the params; "
+        f"saving itself added {(save_peak - save_before) / 2**20:.0f} MB"
+    )
     print(f"peak memory while loading: {load_x:.2f}x the params (goal <= 2x)")
 
 

@@ -115,6 +115,7 @@ TEMPLATES = [
 
 # --- Database -------------------------------------------------------------------------------
 
+
 def _database() -> dict:
     url = env_str("DATABASE_URL")
     if not url:
@@ -274,7 +275,9 @@ INFERENCE_MAX_TRIALS = env_int("INFERENCE_MAX_TRIALS", 2, minimum=1)
 #: Rafiki-compatible port at. Set it to the public name when clients are on other machines.
 PREDICTOR_HOST = env_str("PREDICTOR_HOST", f"{WEB_HOST}:{ADMIN_PORT}")
 #: How long a prediction request waits for the trials' answers.
-INFERENCE_PREDICT_TIMEOUT_SECONDS = env_float("INFERENCE_PREDICT_TIMEOUT_SECONDS", 30.0, minimum=0.1)
+INFERENCE_PREDICT_TIMEOUT_SECONDS = env_float(
+    "INFERENCE_PREDICT_TIMEOUT_SECONDS", 30.0, minimum=0.1
+)
 #: How long a model may take to load its parameters before the job is ERRORED.
 INFERENCE_LOAD_TIMEOUT_SECONDS = env_float("INFERENCE_LOAD_TIMEOUT_SECONDS", 300.0, minimum=1.0)
 #: Queries in one request, and requests a worker answers in one call of the model's predict.
@@ -330,7 +333,7 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Models, datasets, train jobs and trials. Authenticate with `Authorization: Bearer "
         "<token>` (from `POST /api/tokens/`) or with the dashboard's session (send the CSRF "
-        "token on writes). Errors answer `{\"error\": \"<Name>\", \"detail\": \"...\"}`."
+        'token on writes). Errors answer `{"error": "<Name>", "detail": "..."}`.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -23,7 +23,9 @@ _DESCRIPTIONS = {
 }
 
 
-def add_error_responses(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+def add_error_responses(
+    result: dict[str, Any], generator: Any, request: Any, public: bool
+) -> dict[str, Any]:
     """SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"]: add the Error component and 4xx answers."""
     result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
     ref = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
@@ -35,5 +37,7 @@ def add_error_responses(result: dict[str, Any], generator: Any, request: Any, pu
             if path.endswith("/tokens/") and method == "post":
                 codes = ["400", "401", "429"]
             for code in codes:
-                operation["responses"].setdefault(code, {"description": _DESCRIPTIONS[code], "content": ref})
+                operation["responses"].setdefault(
+                    code, {"description": _DESCRIPTIONS[code], "content": ref}
+                )
     return result

@@ -17,4 +17,11 @@ from rafiki.advisor.advisor import (
     make_advisor,
 )
 
-__all__ = ["Advisor", "BayesOptAdvisor", "FixedAdvisor", "Proposal", "RandomAdvisor", "make_advisor"]
+__all__ = [
+    "Advisor",
+    "BayesOptAdvisor",
+    "FixedAdvisor",
+    "Proposal",
+    "RandomAdvisor",
+    "make_advisor",
+]

@@ -102,7 +102,7 @@ class RandomAdvisor(Advisor):
         rng = random.Random(None if self.seed is None else (self.seed, self.trials_seen).__hash__())
         knobs = self._fixed_values()
         for name, knob in self.knob_config.items():
-            if isinstance(knob, IntegerKnob) or isinstance(knob, FloatKnob):
+            if isinstance(knob, (IntegerKnob, FloatKnob)):
                 knobs[name] = _random_in_range(rng, knob)
             elif isinstance(knob, CategoricalKnob):
                 knobs[name] = rng.choice(knob.values).value
@@ -120,7 +120,7 @@ def _random_in_range(rng: random.Random, knob: IntegerKnob | FloatKnob) -> Any:
     else:
         value = rng.uniform(lo, hi)
     if isinstance(knob, IntegerKnob):
-        return min(hi, max(lo, int(round(value))))
+        return min(hi, max(lo, round(value)))
     return min(hi, max(lo, value))
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import os
 import pickle
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 from rafiki.constants import ModelAccessRight
 
@@ -30,7 +30,7 @@ class RafikiClientError(Exception):
     ``status_code`` the HTTP status (None when the server could not be reached).
     """
 
-    def __init__(self, error: str, detail: str, status_code: Optional[int] = None):
+    def __init__(self, error: str, detail: str, status_code: int | None = None):
         super().__init__(f"{error}: {detail}")
         self.error = error
         self.detail = detail
@@ -40,8 +40,8 @@ class RafikiClientError(Exception):
 class Client:
     def __init__(
         self,
-        admin_host: Optional[str] = None,
-        admin_port: Optional[int] = None,
+        admin_host: str | None = None,
+        admin_port: int | None = None,
         timeout: float = 300,
     ):
         import requests  # the client's only dependency beyond the SDK
@@ -49,50 +49,54 @@ class Client:
         self._requests = requests
         self._session = requests.Session()
         self._admin_host = admin_host or os.environ.get("RAFIKI_ADDR", "localhost")
-        self._admin_port = int(admin_port or os.environ.get("ADMIN_EXT_PORT", 3000))
+        self._admin_port = int(admin_port or os.environ.get("ADMIN_EXT_PORT", "3000"))
         self._timeout = timeout
-        self._token: Optional[str] = None
-        self._user: Optional[Dict[str, Any]] = None
+        self._token: str | None = None
+        self._user: dict[str, Any] | None = None
 
     # ----------------------------------------------------------------- users
 
-    def login(self, email: str, password: str) -> Dict[str, Any]:
+    def login(self, email: str, password: str) -> dict[str, Any]:
         """Log in and keep the token for later calls. Returns ``{user_id, user_type, token}``."""
         data = self._post("/tokens", json={"email": email, "password": password})
         self._token = data["token"]
         self._user = {"id": data["user_id"], "user_type": data["user_type"], "email": email}
         return data
 
-    def get_current_user(self) -> Optional[Dict[str, Any]]:
+    def get_current_user(self) -> dict[str, Any] | None:
         return self._user
 
     def logout(self) -> None:
         self._token = None
         self._user = None
 
-    def create_user(self, email: str, password: str, user_type: str) -> Dict[str, Any]:
-        return self._post("/users", json={"email": email, "password": password, "user_type": user_type})
+    def create_user(self, email: str, password: str, user_type: str) -> dict[str, Any]:
+        return self._post(
+            "/users", json={"email": email, "password": password, "user_type": user_type}
+        )
 
-    def get_users(self) -> List[Dict[str, Any]]:
+    def get_users(self) -> list[dict[str, Any]]:
         return self._get("/users")
 
-    def ban_user(self, email: str) -> Dict[str, Any]:
+    def ban_user(self, email: str) -> dict[str, Any]:
         return self._delete("/users", json={"email": email})
 
     # -------------------------------------------------------------- datasets
 
     def create_dataset(
-        self, name: str, task: str, dataset_path: Optional[str] = None, dataset_url: Optional[str] = None
-    ) -> Dict[str, Any]:
+        self, name: str, task: str, dataset_path: str | None = None, dataset_url: str | None = None
+    ) -> dict[str, Any]:
         form = {"name": name, "task": task}
         if dataset_url is not None:
             form["dataset_url"] = dataset_url
         if dataset_path is None:
             return self._post("/datasets", data=form)
         with open(dataset_path, "rb") as f:
-            return self._post("/datasets", data=form, files={"dataset": (os.path.basename(dataset_path), f)})
+            return self._post(
+                "/datasets", data=form, files={"dataset": (os.path.basename(dataset_path), f)}
+            )
 
-    def get_datasets(self, task: Optional[str] = None) -> List[Dict[str, Any]]:
+    def get_datasets(self, task: str | None = None) -> list[dict[str, Any]]:
         return self._get("/datasets", params={"task": task} if task else None)
 
     # ---------------------------------------------------------------- models
@@ -103,10 +107,10 @@ class Client:
         task: str,
         model_file_path: str,
         model_class: str,
-        dependencies: Optional[Dict[str, str]] = None,
+        dependencies: dict[str, str] | None = None,
         access_right: str = ModelAccessRight.PRIVATE,
-        docker_image: Optional[str] = None,
-    ) -> Dict[str, Any]:
+        docker_image: str | None = None,
+    ) -> dict[str, Any]:
         form = {
             "name": name,
             "task": task,
@@ -118,22 +122,24 @@ class Client:
             form["docker_image"] = docker_image
         with open(model_file_path, "rb") as f:
             return self._post(
-                "/models", data=form, files={"model_file_bytes": (os.path.basename(model_file_path), f)}
+                "/models",
+                data=form,
+                files={"model_file_bytes": (os.path.basename(model_file_path), f)},
             )
 
-    def get_model(self, model_id: Any) -> Dict[str, Any]:
+    def get_model(self, model_id: Any) -> dict[str, Any]:
         return self._get(f"/models/{model_id}")
 
-    def download_model_file(self, model_id: Any, out_model_file_path: str) -> Dict[str, Any]:
+    def download_model_file(self, model_id: Any, out_model_file_path: str) -> dict[str, Any]:
         content = self._get(f"/models/{model_id}/model_file", raw=True)
         with open(out_model_file_path, "wb") as f:
             f.write(content)
         return self.get_model(model_id)
 
-    def get_available_models(self, task: Optional[str] = None) -> List[Dict[str, Any]]:
+    def get_available_models(self, task: str | None = None) -> list[dict[str, Any]]:
         return self._get("/models/available", params={"task": task} if task else None)
 
-    def delete_model(self, model_id: Any) -> Dict[str, Any]:
+    def delete_model(self, model_id: Any) -> dict[str, Any]:
         return self._delete(f"/models/{model_id}")
 
     # ------------------------------------------------------------ train jobs
@@ -144,10 +150,10 @@ class Client:
         task: str,
         train_dataset_id: Any,
         val_dataset_id: Any,
-        budget: Optional[Dict[str, Any]] = None,
-        models: Optional[List[Any]] = None,
-        train_args: Optional[Dict[str, Any]] = None,
-    ) -> Dict[str, Any]:
+        budget: dict[str, Any] | None = None,
+        models: list[Any] | None = None,
+        train_args: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """Start tuning ``models`` (model ids; default: every model available for the task)."""
         if models is None:
             models = [m["id"] for m in self.get_available_models(task)]
@@ -164,36 +170,43 @@ class Client:
             },
         )
 
-    def get_train_jobs_by_user(self, user_id: Any) -> List[Dict[str, Any]]:
+    def get_train_jobs_by_user(self, user_id: Any) -> list[dict[str, Any]]:
         return self._get("/train_jobs", params={"user_id": user_id})
 
-    def get_train_jobs_of_app(self, app: str) -> List[Dict[str, Any]]:
+    def get_train_jobs_of_app(self, app: str) -> list[dict[str, Any]]:
         return self._get(f"/train_jobs/{app}")
 
-    def get_train_job(self, app: str, app_version: int = -1) -> Dict[str, Any]:
+    def get_train_job(self, app: str, app_version: int = -1) -> dict[str, Any]:
         return self._get(f"/train_jobs/{app}/{app_version}")
 
-    def stop_train_job(self, app: str, app_version: int = -1) -> Dict[str, Any]:
+    def stop_train_job(self, app: str, app_version: int = -1) -> dict[str, Any]:
         return self._post(f"/train_jobs/{app}/{app_version}/stop")
 
     # ---------------------------------------------------------------- trials
 
-    def get_trial(self, trial_id: Any) -> Dict[str, Any]:
+    def get_trial(self, trial_id: Any) -> dict[str, Any]:
         return self._get(f"/trials/{trial_id}")
 
-    def get_best_trials_of_train_job(self, app: str, app_version: int = -1, max_count: int = 2) -> List[Dict[str, Any]]:
-        return self._get(f"/train_jobs/{app}/{app_version}/trials", params={"type": "best", "max_count": max_count})
+    def get_best_trials_of_train_job(
+        self, app: str, app_version: int = -1, max_count: int = 2
+    ) -> list[dict[str, Any]]:
+        return self._get(
+            f"/train_jobs/{app}/{app_version}/trials",
+            params={"type": "best", "max_count": max_count},
+        )
 
-    def get_trials_of_train_job(self, app: str, app_version: int = -1) -> List[Dict[str, Any]]:
+    def get_trials_of_train_job(self, app: str, app_version: int = -1) -> list[dict[str, Any]]:
         return self._get(f"/train_jobs/{app}/{app_version}/trials")
 
-    def get_trial_logs(self, trial_id: Any) -> Dict[str, Any]:
+    def get_trial_logs(self, trial_id: Any) -> dict[str, Any]:
         return self._get(f"/trials/{trial_id}/logs")
 
-    def get_trial_parameters(self, trial_id: Any) -> Dict[str, Any]:
+    def get_trial_parameters(self, trial_id: Any) -> dict[str, Any]:
         """The trial's parameters as a dict. Rafiki Web sends them in its pickle-free format
         when asked; the pickled dict of the original API is read too."""
-        content = self._get(f"/trials/{trial_id}/parameters", params={"format": "rafiki-params"}, raw=True)
+        content = self._get(
+            f"/trials/{trial_id}/parameters", params={"format": "rafiki-params"}, raw=True
+        )
         if content.startswith(PARAMS_MAGIC):
             import tempfile
 
@@ -217,22 +230,26 @@ class Client:
 
     # -------------------------------------------------------- inference jobs
 
-    def create_inference_job(self, app: str, app_version: int = -1, budget: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
-        return self._post("/inference_jobs", json={"app": app, "app_version": app_version, "budget": budget or {}})
+    def create_inference_job(
+        self, app: str, app_version: int = -1, budget: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        return self._post(
+            "/inference_jobs", json={"app": app, "app_version": app_version, "budget": budget or {}}
+        )
 
-    def get_inference_jobs_by_user(self, user_id: Any) -> List[Dict[str, Any]]:
+    def get_inference_jobs_by_user(self, user_id: Any) -> list[dict[str, Any]]:
         return self._get("/inference_jobs", params={"user_id": user_id})
 
-    def get_inference_jobs_of_app(self, app: str) -> List[Dict[str, Any]]:
+    def get_inference_jobs_of_app(self, app: str) -> list[dict[str, Any]]:
         return self._get(f"/inference_jobs/{app}")
 
-    def get_running_inference_job(self, app: str, app_version: int = -1) -> Dict[str, Any]:
+    def get_running_inference_job(self, app: str, app_version: int = -1) -> dict[str, Any]:
         return self._get(f"/inference_jobs/{app}/{app_version}")
 
-    def stop_inference_job(self, app: str, app_version: int = -1) -> Dict[str, Any]:
+    def stop_inference_job(self, app: str, app_version: int = -1) -> dict[str, Any]:
         return self._post(f"/inference_jobs/{app}/{app_version}/stop")
 
-    def predict(self, app: str, queries: List[Any], app_version: int = -1) -> List[Any]:
+    def predict(self, app: str, queries: list[Any], app_version: int = -1) -> list[Any]:
         """Predictions of the app's running inference job for ``queries``."""
         job = self.get_running_inference_job(app, app_version)
         url = f"http://{job['predictor_host']}/predict"
@@ -241,7 +258,7 @@ class Client:
 
     # ---------------------------------------------------------------- admin
 
-    def stop_all_jobs(self) -> Dict[str, Any]:
+    def stop_all_jobs(self) -> dict[str, Any]:
         return self._post("/actions/stop_all_jobs")
 
     # ------------------------------------------------------------- plumbing
@@ -249,7 +266,7 @@ class Client:
     def _url(self, path: str) -> str:
         return f"http://{self._admin_host}:{self._admin_port}{path}"
 
-    def _get(self, path: str, params: Optional[dict] = None, raw: bool = False) -> Any:
+    def _get(self, path: str, params: dict | None = None, raw: bool = False) -> Any:
         return self._send("GET", self._url(path), params=params, raw=raw)
 
     def _post(self, path: str, **kwargs: Any) -> Any:
@@ -261,7 +278,9 @@ class Client:
     def _send(self, method: str, url: str, raw: bool = False, **kwargs: Any) -> Any:
         headers = {"Authorization": f"Bearer {self._token}"} if self._token else {}
         try:
-            response = self._session.request(method, url, headers=headers, timeout=self._timeout, **kwargs)
+            response = self._session.request(
+                method, url, headers=headers, timeout=self._timeout, **kwargs
+            )
         except self._requests.RequestException as e:
             raise RafikiClientError("ConnectionError", f"could not reach {url}: {e}") from None
         if response.status_code != 200:
@@ -272,7 +291,9 @@ class Client:
         try:
             return response.json()
         except ValueError:
-            raise RafikiClientError("InvalidResponseError", f"{url} did not answer JSON", 200) from None
+            raise RafikiClientError(
+                "InvalidResponseError", f"{url} did not answer JSON", 200
+            ) from None
 
 
 def _error_of(response: Any) -> tuple[str, str]:

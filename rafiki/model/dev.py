@@ -11,7 +11,7 @@ import sys
 import tempfile
 import time
 import traceback
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import numpy as np
 
@@ -24,7 +24,6 @@ from rafiki.model.knob import (
 )
 from rafiki.model.model import BaseModel, load_model_class, missing_abstract_methods
 from rafiki.model.params import InvalidParamsError, load_params, save_params, validate_params
-from rafiki.model.utils import utils
 
 #: Trials run locally when the budget names no MODEL_TRIAL_COUNT (the platform's default is
 #: unlimited within TIME_HOURS, which is too long for a quick check on a laptop).
@@ -40,11 +39,13 @@ def _say(text: str) -> None:
     print(text, flush=True)
 
 
-def parse_cli_overrides(argv: List[str], knob_names: List[str]) -> Tuple[Dict[str, str], Dict[str, str]]:
+def parse_cli_overrides(
+    argv: list[str], knob_names: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
     """Read ``--NAME=VALUE`` / ``--NAME VALUE`` flags for budget options and knobs.
     Flags naming neither are ignored (the model file's own argparse handles them)."""
-    budget: Dict[str, str] = {}
-    knobs: Dict[str, str] = {}
+    budget: dict[str, str] = {}
+    knobs: dict[str, str] = {}
     budget_names = set(BudgetOption.values())
     i = 0
     while i < len(argv):
@@ -66,8 +67,8 @@ def parse_cli_overrides(argv: List[str], knob_names: List[str]) -> Tuple[Dict[st
     return budget, knobs
 
 
-def _read_budget(budget: Optional[Dict[str, Any]], cli: Dict[str, str]) -> Dict[str, Any]:
-    merged: Dict[str, Any] = dict(DEFAULT_BUDGET)
+def _read_budget(budget: dict[str, Any] | None, cli: dict[str, str]) -> dict[str, Any]:
+    merged: dict[str, Any] = dict(DEFAULT_BUDGET)
     merged[BudgetOption.MODEL_TRIAL_COUNT] = LOCAL_DEFAULT_TRIAL_COUNT
     merged.update({str(k): v for k, v in (budget or {}).items()})
     merged.update(cli)
@@ -84,7 +85,7 @@ def _read_budget(budget: Optional[Dict[str, Any]], cli: Dict[str, str]) -> Dict[
     return out
 
 
-def warn_missing_dependencies(dependencies: Optional[Dict[str, str]]) -> List[str]:
+def warn_missing_dependencies(dependencies: dict[str, str] | None) -> list[str]:
     """Print a warning for each declared dependency that is not installed; return their names."""
     missing = []
     for name, version in (dependencies or {}).items():
@@ -92,7 +93,9 @@ def warn_missing_dependencies(dependencies: Optional[Dict[str, str]]) -> List[st
             installed = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             missing.append(name)
-            _say(f"WARNING: dependency {name}=={version} is not installed; install it to run the model.")
+            _say(
+                f"WARNING: dependency {name}=={version} is not installed; install it to run the model."
+            )
             continue
         if version and installed != version and not installed.startswith(f"{version}."):
             _say(f"Note: dependency {name} is {installed} here; the model declares {version}.")
@@ -131,7 +134,7 @@ def _check_params(params: Any) -> dict:
     return params
 
 
-def _check_predictions(predictions: Any, queries: List[Any], who: str) -> List[Any]:
+def _check_predictions(predictions: Any, queries: list[Any], who: str) -> list[Any]:
     if isinstance(predictions, np.ndarray):
         predictions = predictions.tolist()
     if not isinstance(predictions, (list, tuple)):
@@ -160,12 +163,18 @@ def _to_jsonable(value: Any) -> Any:
 def _same(a: Any, b: Any) -> bool:
     a, b = _to_jsonable(a), _to_jsonable(b)
     try:
-        return bool(np.allclose(np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-5, atol=1e-6))
+        return bool(
+            np.allclose(
+                np.asarray(a, dtype=float), np.asarray(b, dtype=float), rtol=1e-5, atol=1e-6
+            )
+        )
     except (TypeError, ValueError):
-        return json.dumps(a, sort_keys=True, default=str) == json.dumps(b, sort_keys=True, default=str)
+        return json.dumps(a, sort_keys=True, default=str) == json.dumps(
+            b, sort_keys=True, default=str
+        )
 
 
-def _make(clazz: type, knobs: Dict[str, Any]) -> BaseModel:
+def _make(clazz: type, knobs: dict[str, Any]) -> BaseModel:
     return _call(f"{clazz.__name__}(**knobs)", clazz, **knobs)
 
 
@@ -179,14 +188,14 @@ def test_model_class(
     model_file_path: str,
     model_class: str,
     task: str,
-    dependencies: Dict[str, str],
+    dependencies: dict[str, str],
     train_dataset_path: str,
     val_dataset_path: str,
-    test_dataset_path: Optional[str] = None,
-    budget: Optional[Dict[str, Any]] = None,
-    train_args: Optional[Dict[str, Any]] = None,
-    queries: Optional[List[Any]] = None,
-) -> Tuple[Optional[List[Any]], BaseModel]:
+    test_dataset_path: str | None = None,
+    budget: dict[str, Any] | None = None,
+    train_args: dict[str, Any] | None = None,
+    queries: list[Any] | None = None,
+) -> tuple[list[Any] | None, BaseModel]:
     """Simulate, on this machine, how Rafiki trains, tunes and serves a model class.
 
     Loads the class from ``model_file_path``, checks its knob config, runs trials proposed by
@@ -211,9 +220,7 @@ def test_model_class(
         raise ModelContractError(str(e)) from None
     missing = missing_abstract_methods(clazz)
     if missing:
-        raise ModelContractError(
-            f"class {model_class} does not implement: {', '.join(missing)}"
-        )
+        raise ModelContractError(f"class {model_class} does not implement: {', '.join(missing)}")
 
     knob_config = _call("get_knob_config()", clazz.get_knob_config)
     try:
@@ -227,7 +234,9 @@ def test_model_class(
         try:
             fixed = validate_knob_values(knob_config, cli_knobs, partial=True)
         except InvalidKnobConfigError as e:
-            raise ModelContractError(f"a knob value on the command line is not valid: {e}") from None
+            raise ModelContractError(
+                f"a knob value on the command line is not valid: {e}"
+            ) from None
         knob_config = {**knob_config, **{name: FixedKnob(v) for name, v in fixed.items()}}
         _say(f"Knobs fixed from the command line: {fixed}")
 
@@ -240,7 +249,7 @@ def test_model_class(
     _say(f"Tuning scheme: {advisor.scheme}; budget: {budget}")
 
     train_args = dict(train_args or {})
-    best: Optional[Tuple[float, Dict[str, Any], dict, BaseModel]] = None
+    best: tuple[float, dict[str, Any], dict, BaseModel] | None = None
     n = 0
     while trial_count < 0 or n < trial_count:
         if time.monotonic() >= deadline:
@@ -289,7 +298,9 @@ def test_model_class(
     predictions = None
     if queries is not None:
         queries = list(queries)
-        expected = _check_predictions(_call("predict()", trained.predict, queries), queries, "trained model")
+        expected = _check_predictions(
+            _call("predict()", trained.predict, queries), queries, "trained model"
+        )
         predictions = _check_predictions(
             _call("predict()", loaded.predict, queries), queries, "model loaded with its parameters"
         )
@@ -313,6 +324,10 @@ def test_model_class(
     if predictions is not None:
         shown = json.dumps(_to_jsonable(predictions), default=str)
         _say(f"Predictions of the best model: {shown[:2000]}")
-    _say(f"Parameters saved and loaded back: {len(best_params)} entries. Done in {time.monotonic() - started:.1f}s.")
+    _say(
+        f"Parameters saved and loaded back: {len(best_params)} entries. Done in {time.monotonic() - started:.1f}s."
+    )
     return predictions, loaded
+
+
 test_model_class.__test__ = False  # type: ignore[attr-defined]  # not a pytest test

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import abc
 import math
-from typing import Any, Dict, List, Union
+from typing import Any
 
 
 class InvalidKnobConfigError(ValueError):
@@ -46,14 +46,14 @@ class KnobValue:
     """A categorical value. Reusing one instance at several positions of an ``ArchKnob``
     means the same value (for example the same input layer)."""
 
-    def __init__(self, value: Union[str, int, float, bool]):
+    def __init__(self, value: str | float | bool):
         if isinstance(value, KnobValue):
             value = value.value
         self._dtype = _type_name(value)
         self._value = value
 
     @property
-    def value(self) -> Union[str, int, float, bool]:
+    def value(self) -> str | int | float | bool:
         return self._value
 
     @property
@@ -72,7 +72,7 @@ def _as_knob_value(value: Any) -> KnobValue:
     return value if isinstance(value, KnobValue) else KnobValue(value)
 
 
-def _check_same_type(values: List[KnobValue], what: str) -> str:
+def _check_same_type(values: list[KnobValue], what: str) -> str:
     types = {v._dtype for v in values}
     # ints and floats mix freely in a numeric list; anything else must be one type.
     if types <= {"int", "float"} and len(types) == 2:
@@ -104,14 +104,14 @@ class BaseKnob(abc.ABC):
 class CategoricalKnob(BaseKnob):
     """A value chosen from ``values`` (all of one type: str, int, float or bool)."""
 
-    def __init__(self, values: List[Union[str, int, float, bool, KnobValue]]):
+    def __init__(self, values: list[str | int | float | bool | KnobValue]):
         if not isinstance(values, (list, tuple)) or len(values) == 0:
             raise InvalidKnobConfigError("CategoricalKnob needs a non-empty list of values")
         self._values = [_as_knob_value(v) for v in values]
         self._value_type = _check_same_type(self._values, "CategoricalKnob")
 
     @property
-    def values(self) -> List[KnobValue]:
+    def values(self) -> list[KnobValue]:
         return list(self._values)
 
     @property
@@ -125,11 +125,11 @@ class CategoricalKnob(BaseKnob):
 class FixedKnob(BaseKnob):
     """A value that is not tuned."""
 
-    def __init__(self, value: Union[str, int, float, bool, KnobValue]):
+    def __init__(self, value: str | float | bool | KnobValue):
         self._value = _as_knob_value(value)
 
     @property
-    def value(self) -> Union[str, int, float, bool]:
+    def value(self) -> str | int | float | bool:
         return self._value.value
 
     @property
@@ -225,10 +225,10 @@ class ArchKnob(BaseKnob):
     A ``KnobValue`` instance reused at several indices means the same value at each of them.
     """
 
-    def __init__(self, items: List[List[Union[str, int, float, bool, KnobValue]]]):
+    def __init__(self, items: list[list[str | int | float | bool | KnobValue]]):
         if not isinstance(items, (list, tuple)) or len(items) == 0:
             raise InvalidKnobConfigError("ArchKnob needs a non-empty list of items")
-        self._items: List[List[KnobValue]] = []
+        self._items: list[list[KnobValue]] = []
         for i, item in enumerate(items):
             if not isinstance(item, (list, tuple)) or len(item) == 0:
                 raise InvalidKnobConfigError(
@@ -239,14 +239,14 @@ class ArchKnob(BaseKnob):
             self._items.append(values)
 
     @property
-    def items(self) -> List[List[KnobValue]]:
+    def items(self) -> list[list[KnobValue]]:
         return [list(item) for item in self._items]
 
     def to_json(self) -> dict:
         # Distinct KnobValue instances go into one table so that a value reused at several
         # positions comes back as one shared instance.
-        table: List[KnobValue] = []
-        index: Dict[int, int] = {}
+        table: list[KnobValue] = []
+        index: dict[int, int] = {}
         items = []
         for item in self._items:
             refs = []
@@ -281,17 +281,17 @@ def validate_knob_config(config: Any) -> None:
             )
 
 
-def knob_config_to_json(config: Dict[str, BaseKnob]) -> dict:
+def knob_config_to_json(config: dict[str, BaseKnob]) -> dict:
     """A JSON-serialisable form of a knob config; ``knob_config_from_json`` reverses it."""
     validate_knob_config(config)
     return {name: knob.to_json() for name, knob in config.items()}
 
 
-def knob_config_from_json(data: dict) -> Dict[str, BaseKnob]:
+def knob_config_from_json(data: dict) -> dict[str, BaseKnob]:
     """Rebuild a knob config from ``knob_config_to_json`` output."""
     if not isinstance(data, dict):
         raise InvalidKnobConfigError("a stored knob config must be a JSON object")
-    config: Dict[str, BaseKnob] = {}
+    config: dict[str, BaseKnob] = {}
     for name, spec in data.items():
         kind = spec.get("type") if isinstance(spec, dict) else None
         if kind not in _KNOB_TYPES:
@@ -340,9 +340,8 @@ def _coerce(name: str, value: Any, kind: type) -> Any:
                 return float(value)
             except ValueError:
                 pass
-    elif kind is str:
-        if isinstance(value, str):
-            return value
+    elif kind is str and isinstance(value, str):
+        return value
     raise InvalidKnobConfigError(f"knob {name!r} needs a {kind.__name__} value, got {value!r}")
 
 
@@ -384,8 +383,8 @@ def validate_knob_value(name: str, knob: BaseKnob, value: Any) -> Any:
 
 
 def validate_knob_values(
-    config: Dict[str, BaseKnob], values: Dict[str, Any], *, partial: bool = False
-) -> Dict[str, Any]:
+    config: dict[str, BaseKnob], values: dict[str, Any], *, partial: bool = False
+) -> dict[str, Any]:
     """Check a dict of knob values against a knob config and return it with each value
     converted to its knob's type. With ``partial``, knobs may be missing (fixed values a user
     types for some knobs); otherwise every knob needs a value."""

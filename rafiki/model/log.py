@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import atexit
 import json
-from json.encoder import encode_basestring as _quote
 import math
 import numbers
 import sys
 import threading
 import time
-from typing import IO, Any, List, Optional, Protocol
+from json.encoder import encode_basestring as _quote
+from typing import IO, Any, Protocol
 
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S"
 
@@ -42,7 +42,7 @@ class _Clock:
 class ConsoleSink:
     """Prints records for a person reading a terminal."""
 
-    def __init__(self, stream: Optional[IO[str]] = None):
+    def __init__(self, stream: IO[str] | None = None):
         self._stream = stream
 
     def write(self, record: dict) -> None:
@@ -69,13 +69,13 @@ class JsonLinesSink:
     """
 
     def __init__(self, path: str, flush_interval: float = 0.2):
-        self._file = open(path, "a", encoding="utf-8", buffering=1 << 16)
+        self._file = open(path, "a", encoding="utf-8", buffering=1 << 16)  # noqa: SIM115 - open while the sink lives
         self._flush_interval = flush_interval
         self._last_flush = time.monotonic()
         # The flusher thread and write() share the file buffer.
         self._lock = threading.Lock()
         self._dirty = False
-        self._flusher: Optional[threading.Thread] = None
+        self._flusher: threading.Thread | None = None
         atexit.register(self.flush)  # sys.exit() in model code keeps the last records too
 
     def write(self, record: dict) -> None:
@@ -93,7 +93,9 @@ class JsonLinesSink:
             else:
                 self._dirty = True
         if self._flusher is None:
-            self._flusher = threading.Thread(target=self._flush_loop, name="rafiki-log-flush", daemon=True)
+            self._flusher = threading.Thread(
+                target=self._flush_loop, name="rafiki-log-flush", daemon=True
+            )
             self._flusher.start()
 
     def _flush_loop(self) -> None:
@@ -139,7 +141,7 @@ class ListSink:
     """Keeps records in memory (handy in tests)."""
 
     def __init__(self) -> None:
-        self.records: List[dict] = []
+        self.records: list[dict] = []
 
     def write(self, record: dict) -> None:
         self.records.append(record)
@@ -175,7 +177,7 @@ class LoggerUtils:
         utils.logger.log(precision=0.1, recall=0.6, epoch=1)
     """
 
-    def __init__(self, sink: Optional[Sink] = None):
+    def __init__(self, sink: Sink | None = None):
         self._sink: Sink = sink if sink is not None else ConsoleSink()
         self._clock = _Clock()
 
@@ -196,7 +198,7 @@ class LoggerUtils:
         """Log ``loss`` at ``epoch`` (see ``define_loss_plot``)."""
         self.log(loss=loss, epoch=epoch)
 
-    def define_plot(self, title: str, metrics: List[str], x_axis: Optional[str] = None) -> None:
+    def define_plot(self, title: str, metrics: list[str], x_axis: str | None = None) -> None:
         """Define a plot of ``metrics`` (y axis) against the metric ``x_axis``, or against
         time when ``x_axis`` is None. The dashboard draws one chart per defined plot."""
         if not isinstance(title, str) or not title:

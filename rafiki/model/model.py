@@ -6,18 +6,18 @@ import abc
 import hashlib
 import sys
 import types
-from typing import Any, Dict, List, Optional, Union
+from typing import Any
 
 import numpy as np
 
 from rafiki.model.knob import BaseKnob
 
 #: Knob name -> knob value, as proposed by the advisor.
-Knobs = Dict[str, Any]
+Knobs = dict[str, Any]
 #: Knob name -> knob: a model's search space.
-KnobConfig = Dict[str, BaseKnob]
+KnobConfig = dict[str, BaseKnob]
 #: Parameter name -> value: what ``dump_parameters`` returns and ``load_parameters`` takes.
-Params = Dict[str, Union[str, int, float, np.ndarray]]
+Params = dict[str, str | int | float | np.ndarray]
 
 
 class BaseModel(abc.ABC):
@@ -41,7 +41,9 @@ class BaseModel(abc.ABC):
         """Return the search space: a dict of knob name -> knob."""
 
     @abc.abstractmethod
-    def train(self, dataset_path: str, shared_params: Optional[Params] = None, **train_args: Any) -> None:
+    def train(
+        self, dataset_path: str, shared_params: Params | None = None, **train_args: Any
+    ) -> None:
         """Train on the dataset at ``dataset_path``. ``shared_params`` holds parameters from an
         earlier trial when the SHARE_PARAMS policy is active; ``train_args`` come from the job."""
 
@@ -50,7 +52,7 @@ class BaseModel(abc.ABC):
         """Return a score on the validation dataset at ``dataset_path``; higher is better."""
 
     @abc.abstractmethod
-    def predict(self, queries: List[Any]) -> List[Any]:
+    def predict(self, queries: list[Any]) -> list[Any]:
         """Return one prediction per query, in order, in the task's format."""
 
     @abc.abstractmethod
@@ -66,7 +68,7 @@ class BaseModel(abc.ABC):
 
 
 def load_model_class(
-    model_file_bytes: bytes, model_class: str, temp_mod_name: Optional[str] = None
+    model_file_bytes: bytes, model_class: str, temp_mod_name: str | None = None
 ) -> type:
     """Execute a model file and return its class named ``model_class``.
 
@@ -83,7 +85,7 @@ def load_model_class(
     sys.modules[name] = module
     try:
         code = compile(model_file_bytes, module.__file__, "exec")
-        exec(code, module.__dict__)
+        exec(code, module.__dict__)  # noqa: S102 - loading the model file is the point
     except BaseException:
         sys.modules.pop(name, None)
         raise
@@ -91,10 +93,10 @@ def load_model_class(
     if clazz is None:
         raise ImportError(f"the model file defines no class named {model_class!r}")
     if not isinstance(clazz, type) or not issubclass(clazz, BaseModel):
-        raise ImportError(f"{model_class!r} does not subclass rafiki.model.BaseModel")
+        raise ImportError(f"{model_class!r} does not subclass rafiki.model.BaseModel")  # noqa: TRY004 - one error type for a bad model file
     return clazz
 
 
-def missing_abstract_methods(clazz: type) -> List[str]:
+def missing_abstract_methods(clazz: type) -> list[str]:
     """The names of ``BaseModel`` methods that ``clazz`` leaves unimplemented."""
     return sorted(getattr(clazz, "__abstractmethods__", ()))

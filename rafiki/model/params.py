@@ -20,7 +20,7 @@ import json
 import math
 import os
 import struct
-from typing import Any, Dict
+from typing import Any
 
 import numpy as np
 
@@ -72,7 +72,7 @@ def _scalar(name: str, value: Any) -> dict:
     raise InvalidParamsError(f"parameter {name!r} of type {type(value).__name__} is not storable")
 
 
-def save_params(params: Dict[str, Any], path: str) -> None:
+def save_params(params: dict[str, Any], path: str) -> None:
     """Write ``params`` to ``path`` in the Rafiki params format (see the module docstring)."""
     validate_params(params)
     scalars = {}
@@ -83,8 +83,12 @@ def save_params(params: Dict[str, Any], path: str) -> None:
             array = np.asarray(value, order="C")  # (ascontiguousarray would make 0-d arrays 1-d)
             arrays.append(array)
             layout.append(
-                {"name": name, "dtype": array.dtype.str, "shape": list(array.shape),
-                 "nbytes": int(array.nbytes)}
+                {
+                    "name": name,
+                    "dtype": array.dtype.str,
+                    "shape": list(array.shape),
+                    "nbytes": int(array.nbytes),
+                }
             )
         else:
             scalars[name] = _scalar(name, value)
@@ -123,7 +127,7 @@ def _align(n: int) -> int:
     return (n + _ALIGN - 1) // _ALIGN * _ALIGN
 
 
-def load_params(path: str, *, max_bytes: int | None = None) -> Dict[str, Any]:
+def load_params(path: str, *, max_bytes: int | None = None) -> dict[str, Any]:
     """Read a params file written by ``save_params``. Raises ``InvalidParamsError`` when the
     file is not one (or is larger than ``max_bytes``)."""
     size = os.path.getsize(path)
@@ -137,7 +141,7 @@ def load_params(path: str, *, max_bytes: int | None = None) -> Dict[str, Any]:
             if header_len > min(MAX_HEADER_BYTES, size):
                 raise ValueError("header length out of range")
             header = json.loads(f.read(header_len))
-            params: Dict[str, Any] = {}
+            params: dict[str, Any] = {}
             for name, scalar in header["scalars"].items():
                 params[name] = _read_scalar(scalar)
             for entry in header["arrays"]:

@@ -27,7 +27,7 @@ class ModelUtils:
             self._dataset = package.DatasetUtils()
             # Importing the package set ``rafiki.model.dataset`` to the package; model files
             # expect ``from rafiki.model import dataset`` to be these helpers, as in Rafiki.
-            setattr(sys.modules["rafiki.model"], "dataset", self._dataset)
+            sys.modules["rafiki.model"].dataset = self._dataset
         return self._dataset
 
 

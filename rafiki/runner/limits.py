@@ -196,7 +196,18 @@ def _preexec(pairs: Sequence[tuple[int, tuple[int, int]]]) -> Callable[[], None]
 
 
 #: Folders of the host shown read-only in the sandbox (where they exist).
-SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/opt", "/sys")
+SYSTEM_DIRS = (
+    "/usr",
+    "/bin",
+    "/sbin",
+    "/lib",
+    "/lib32",
+    "/lib64",
+    "/libx32",
+    "/etc",
+    "/opt",
+    "/sys",
+)
 
 
 @functools.lru_cache(maxsize=1)

@@ -513,7 +513,7 @@ def main(argv: list[str]) -> int:
         prctl(_PR_SET_DUMPABLE, 0, 0, 0, 0)
     pidns = argv[2] == "pidns" and os.getpid() != 1 and os.getppid() == 1
     # What every trial imports, once: the fork gets it for free. Never a model file.
-    import numpy  # noqa: F401
+    import numpy
     import numpy.random  # noqa: F401 - numpy imports it lazily; each trial reseeds it
 
     import rafiki.model

@@ -30,7 +30,10 @@ def test_schema_is_served_to_anyone(db: None) -> None:
     # The one error shape is documented on every operation.
     assert schema["components"]["schemas"]["Error"]["required"] == ["error", "detail"]
     trial = schema["paths"]["/api/trials/{trial_id}/"]["get"]["responses"]
-    assert trial["404"]["content"]["application/json"]["schema"]["$ref"] == "#/components/schemas/Error"
+    assert (
+        trial["404"]["content"]["application/json"]["schema"]["$ref"]
+        == "#/components/schemas/Error"
+    )
 
 
 def test_docs_page_uses_only_local_assets(db: None) -> None:

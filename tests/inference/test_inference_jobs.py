@@ -4,7 +4,7 @@ trials they serve, worker claims, and the routes (compat, /api/, predictor, page
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from django.core.files.base import ContentFile
@@ -304,7 +304,7 @@ def test_a_trial_whose_files_are_gone_ends_the_job_errored(alice, stopped_job) -
 class _FakeServedModel:
     """Stands in for the confined model process: records the limits it was started with."""
 
-    started: list[Any] = []
+    started: ClassVar[list[Any]] = []
 
     def __init__(self, spec: dict[str, Any], workdir: str, limits: Any) -> None:
         self.limits = limits

@@ -41,7 +41,9 @@ from rafiki.model.knob import (
     ],
 )
 def test_bad_knob_arguments_name_the_problem(make, message):
-    with pytest.raises(InvalidKnobConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(
+        InvalidKnobConfigError, match=message.replace("(", r"\(").replace(")", r"\)")
+    ):
         make()
 
 

@@ -30,8 +30,11 @@ def test_records_follow_the_rafiki_line_format(tmp_path):
     assert [r["type"] for r in lines] == ["PLOT", "PLOT", "MESSAGE", "METRICS", "METRICS"]
     assert all(TIME.match(r["time"]) for r in lines)
     assert lines[0] | {"time": None} == {
-        "type": "PLOT", "time": None, "title": "Precision & Recall",
-        "metrics": ["precision", "recall"], "x_axis": "epoch",
+        "type": "PLOT",
+        "time": None,
+        "title": "Precision & Recall",
+        "metrics": ["precision", "recall"],
+        "x_axis": "epoch",
     }
     assert lines[1]["metrics"] == ["loss"] and lines[1]["x_axis"] == "epoch"
     assert lines[2]["message"] == "Starting training"

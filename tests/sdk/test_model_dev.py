@@ -13,9 +13,9 @@ from rafiki.model.dev import ModelContractError, parse_cli_overrides, test_model
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples"))
 
-from datasets.image_digits import build_digits  # noqa: E402
-from datasets.pos_corpus import build_pos_corpus  # noqa: E402
-from datasets.tabular import build_diabetes, build_iris  # noqa: E402
+from datasets.image_digits import build_digits
+from datasets.pos_corpus import build_pos_corpus
+from datasets.tabular import build_diabetes, build_iris
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +87,12 @@ def test_every_example_model_tunes_and_predicts(data, capsys, file, task, datase
 
 def test_numpy_mlp_logs_a_loss_plot_and_per_epoch_metrics(data, capsys):
     test_model_class(
-        str(ROOT / "examples/models/image_classification/NumpyMlp.py"), "NumpyMlp",
-        "IMAGE_CLASSIFICATION", {}, data["digits"]["train"], data["digits"]["val"],
+        str(ROOT / "examples/models/image_classification/NumpyMlp.py"),
+        "NumpyMlp",
+        "IMAGE_CLASSIFICATION",
+        {},
+        data["digits"]["train"],
+        data["digits"]["val"],
         budget={"MODEL_TRIAL_COUNT": 1},
     )
     out = capsys.readouterr().out
@@ -98,12 +102,17 @@ def test_numpy_mlp_logs_a_loss_plot_and_per_epoch_metrics(data, capsys):
 
 def test_cli_flags_set_budget_and_fix_knobs(data, capsys, monkeypatch):
     monkeypatch.setattr(
-        sys, "argv",
+        sys,
+        "argv",
         ["model.py", "--MODEL_TRIAL_COUNT=3", "--degree", "2", "--unknown_flag=1", "--data_dir=/x"],
     )
     test_model_class(
-        str(ROOT / "examples/models/tabular_regression/SkRidge.py"), "SkRidge", "TABULAR_REGRESSION",
-        {"definitely-not-installed-pkg": "1.0"}, data["diabetes"]["train"], data["diabetes"]["val"],
+        str(ROOT / "examples/models/tabular_regression/SkRidge.py"),
+        "SkRidge",
+        "TABULAR_REGRESSION",
+        {"definitely-not-installed-pkg": "1.0"},
+        data["diabetes"]["train"],
+        data["diabetes"]["val"],
         budget={"MODEL_TRIAL_COUNT": 1},
     )
     out = capsys.readouterr().out
@@ -114,7 +123,8 @@ def test_cli_flags_set_budget_and_fix_knobs(data, capsys, monkeypatch):
 
 def test_parse_cli_overrides_ignores_unknown_flags():
     budget, knobs = parse_cli_overrides(
-        ["--TIME_HOURS=0.01", "--max_depth", "4", "--foo=bar", "positional", "--lr=0.1"], ["max_depth", "lr"]
+        ["--TIME_HOURS=0.01", "--max_depth", "4", "--foo=bar", "positional", "--lr=0.1"],
+        ["max_depth", "lr"],
     )
     assert budget == {"TIME_HOURS": "0.01"}
     assert knobs == {"max_depth": "4", "lr": "0.1"}
@@ -144,8 +154,12 @@ class M(BaseModel):
         {load}
 """
 
-DEFAULTS = dict(evaluate="float(self.w[0])", predict="[float(self.w[0]) for q in queries]",
-                dump='{"w": self.w}', load='self.w = params["w"]')
+DEFAULTS = {
+    "evaluate": "float(self.w[0])",
+    "predict": "[float(self.w[0]) for q in queries]",
+    "dump": '{"w": self.w}',
+    "load": 'self.w = params["w"]',
+}
 
 
 @pytest.mark.parametrize(
@@ -153,9 +167,18 @@ DEFAULTS = dict(evaluate="float(self.w[0])", predict="[float(self.w[0]) for q in
     [
         ({"evaluate": '"high"'}, "evaluate() must return a number"),
         ({"evaluate": "float('nan')"}, "evaluate() must return a finite number"),
-        ({"dump": '{"w": object()}'}, "dump_parameters() returned invalid parameters: parameter 'w' is a object"),
-        ({"dump": "[self.w]"}, "dump_parameters() returned invalid parameters: parameters must be a dict"),
-        ({"load": "self.w = np.array([2.0])"}, "load_parameters() does not restore the whole trained state"),
+        (
+            {"dump": '{"w": object()}'},
+            "dump_parameters() returned invalid parameters: parameter 'w' is a object",
+        ),
+        (
+            {"dump": "[self.w]"},
+            "dump_parameters() returned invalid parameters: parameters must be a dict",
+        ),
+        (
+            {"load": "self.w = np.array([2.0])"},
+            "load_parameters() does not restore the whole trained state",
+        ),
         ({"predict": "float(self.w[0])"}, "predict() of the trained model must return a list"),
         ({"predict": "[1]"}, "returned 1 predictions for 2 queries"),
         ({"evaluate": "1 / 0"}, "evaluate() raised ZeroDivisionError"),
@@ -165,14 +188,23 @@ def test_contract_violations_are_reported_as_such(tmp_path, overrides, message):
     path = tmp_path / "m.py"
     path.write_text(BROKEN_BASE.format(**(DEFAULTS | overrides)))
     with pytest.raises(ModelContractError) as info:
-        test_model_class(str(path), "M", "CUSTOM", {}, "train", "val",
-                         budget={"MODEL_TRIAL_COUNT": 1}, queries=[1, 2])
+        test_model_class(
+            str(path),
+            "M",
+            "CUSTOM",
+            {},
+            "train",
+            "val",
+            budget={"MODEL_TRIAL_COUNT": 1},
+            queries=[1, 2],
+        )
     assert message in str(info.value)
 
 
 def test_missing_class_and_missing_methods_are_reported(tmp_path):
     path = tmp_path / "m.py"
-    path.write_text(textwrap.dedent("""
+    path.write_text(
+        textwrap.dedent("""
         from rafiki.model import BaseModel
         class Half(BaseModel):
             @staticmethod
@@ -180,10 +212,14 @@ def test_missing_class_and_missing_methods_are_reported(tmp_path):
                 return {}
             def train(self, dataset_path, **kwargs):
                 pass
-    """))
+    """)
+    )
     with pytest.raises(ModelContractError, match="defines no class named 'Nope'"):
         test_model_class(str(path), "Nope", "T", {}, "a", "b")
-    with pytest.raises(ModelContractError, match="does not implement: dump_parameters, evaluate, load_parameters, predict"):
+    with pytest.raises(
+        ModelContractError,
+        match="does not implement: dump_parameters, evaluate, load_parameters, predict",
+    ):
         test_model_class(str(path), "Half", "T", {}, "a", "b")
 
 
@@ -195,8 +231,9 @@ def test_load_model_class_rejects_non_models():
 def test_model_without_super_init_works(tmp_path, capsys):
     path = tmp_path / "m.py"
     path.write_text(BROKEN_BASE.format(**DEFAULTS).replace("super().__init__(**knobs)", "pass"))
-    predictions, model = test_model_class(str(path), "M", "T", {}, "a", "b",
-                                          budget={"MODEL_TRIAL_COUNT": 2}, queries=[0])
+    predictions, _model = test_model_class(
+        str(path), "M", "T", {}, "a", "b", budget={"MODEL_TRIAL_COUNT": 2}, queries=[0]
+    )
     assert len(predictions) == 1 and 0.0 <= predictions[0] <= 1.0
 
 
@@ -207,9 +244,14 @@ def test_an_old_style_rafiki_model_file_runs_unmodified(data, capsys):
 
     queries = _digit_queries(data["digits"]["test"])[:2]
     predictions, _ = test_model_class(
-        str(Path(__file__).parent / "models" / "old_style_sk_dt.py"), "SkDt", TaskType.IMAGE_CLASSIFICATION,
-        {"scikit-learn": "0.20.0"}, data["digits"]["train"], data["digits"]["val"],
-        budget={"MODEL_TRIAL_COUNT": 2}, queries=queries,
+        str(Path(__file__).parent / "models" / "old_style_sk_dt.py"),
+        "SkDt",
+        TaskType.IMAGE_CLASSIFICATION,
+        {"scikit-learn": "0.20.0"},
+        data["digits"]["train"],
+        data["digits"]["val"],
+        budget={"MODEL_TRIAL_COUNT": 2},
+        queries=queries,
     )
     assert len(predictions) == 2 and abs(sum(predictions[0]) - 1.0) < 1e-6
     assert "Note: dependency scikit-learn is" in capsys.readouterr().out

@@ -6,10 +6,28 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED_NAMES = [
-    "BaseModel", "Knobs", "KnobConfig", "Params", "BaseKnob", "CategoricalKnob", "KnobValue",
-    "CategoricalValue", "IntegerKnob", "FloatKnob", "FixedKnob", "PolicyKnob", "ArchKnob",
-    "LoggerUtils", "DatasetUtils", "ImageFilesDataset", "CorpusDataset", "AudioFilesDataset",
-    "utils", "logger", "dataset", "load_model_class",
+    "BaseModel",
+    "Knobs",
+    "KnobConfig",
+    "Params",
+    "BaseKnob",
+    "CategoricalKnob",
+    "KnobValue",
+    "CategoricalValue",
+    "IntegerKnob",
+    "FloatKnob",
+    "FixedKnob",
+    "PolicyKnob",
+    "ArchKnob",
+    "LoggerUtils",
+    "DatasetUtils",
+    "ImageFilesDataset",
+    "CorpusDataset",
+    "AudioFilesDataset",
+    "utils",
+    "logger",
+    "dataset",
+    "load_model_class",
 ]
 
 
@@ -19,7 +37,9 @@ def test_sdk_imports_no_server_packages():
         "bad = sorted(m for m in sys.modules if m.split('.')[0] in ('django', 'celery', 'rest_framework', 'redis'))\n"
         "print(','.join(bad))"
     )
-    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip() == ""
 
 
@@ -33,8 +53,14 @@ def test_every_seed_name_is_exported(name):
 def test_dataset_utils_has_the_seed_methods():
     from rafiki.model import utils
 
-    for method in ("load_dataset_of_corpus", "load_dataset_of_image_files", "load_dataset_of_audio_files",
-                   "normalize_images", "transform_images", "load_images"):
+    for method in (
+        "load_dataset_of_corpus",
+        "load_dataset_of_image_files",
+        "load_dataset_of_audio_files",
+        "normalize_images",
+        "transform_images",
+        "load_images",
+    ):
         assert callable(getattr(utils.dataset, method))
     for method in ("log", "define_plot", "define_loss_plot", "log_loss"):
         assert callable(getattr(utils.logger, method))

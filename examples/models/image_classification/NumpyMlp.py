@@ -65,13 +65,19 @@ class NumpyMlp(BaseModel):
         rng = np.random.default_rng(0)
         n_in = x.shape[1]
         self._params = {
-            "w1": (rng.standard_normal((n_in, self.hidden_units)) * np.sqrt(2.0 / n_in)).astype(np.float32),
+            "w1": (rng.standard_normal((n_in, self.hidden_units)) * np.sqrt(2.0 / n_in)).astype(
+                np.float32
+            ),
             "b1": np.zeros(self.hidden_units, dtype=np.float32),
-            "w2": (rng.standard_normal((self.hidden_units, k)) * np.sqrt(1.0 / self.hidden_units)).astype(np.float32),
+            "w2": (
+                rng.standard_normal((self.hidden_units, k)) * np.sqrt(1.0 / self.hidden_units)
+            ).astype(np.float32),
             "b2": np.zeros(k, dtype=np.float32),
         }
         if shared_params:
-            self._params.update({name: shared_params[name] for name in self._params if name in shared_params})
+            self._params.update(
+                {name: shared_params[name] for name in self._params if name in shared_params}
+            )
         epochs = max(1, self.epochs // 3) if self.early_stop else self.epochs
         logger.define_loss_plot()
         logger.define_plot("Accuracy", ["train_accuracy"], x_axis="epoch")
@@ -96,7 +102,9 @@ class NumpyMlp(BaseModel):
             logger.log(train_accuracy=accuracy, epoch=epoch)
 
     def evaluate(self, dataset_path):
-        images, classes = utils.dataset.load_dataset_of_image_files(dataset_path, mode="L").to_arrays()
+        images, classes = utils.dataset.load_dataset_of_image_files(
+            dataset_path, mode="L"
+        ).to_arrays()
         _, probs = self._forward(self._inputs(images))
         return float(np.mean(probs.argmax(axis=1) == np.asarray(classes)))
 
@@ -108,7 +116,9 @@ class NumpyMlp(BaseModel):
         return {name: value.copy() for name, value in self._params.items()}
 
     def load_parameters(self, params):
-        self._params = {name: np.asarray(params[name], dtype=np.float32) for name in ("w1", "b1", "w2", "b2")}
+        self._params = {
+            name: np.asarray(params[name], dtype=np.float32) for name in ("w1", "b1", "w2", "b2")
+        }
 
 
 if __name__ == "__main__":
@@ -119,7 +129,9 @@ if __name__ == "__main__":
     import sys
 
     sys.path.insert(0, os.path.join(here, "..", ".."))
-    from datasets.image_digits import build_digits  # writes the example zips from scikit-learn's digits
+    from datasets.image_digits import (
+        build_digits,  # writes the example zips from scikit-learn's digits
+    )
 
     paths = build_digits(args.data_dir)
     test_images, _ = utils.dataset.load_dataset_of_image_files(paths["test"]).to_arrays()

@@ -1,6 +1,6 @@
 """An image classifier with scikit-learn: logistic regression on the pixels.
 
-    python examples/models/image_classification/SkLogisticRegression.py --MODEL_TRIAL_COUNT=3
+python examples/models/image_classification/SkLogisticRegression.py --MODEL_TRIAL_COUNT=3
 """
 
 import argparse
@@ -10,7 +10,15 @@ import numpy as np
 from sklearn.linear_model import LogisticRegression
 
 from rafiki.constants import BudgetOption, ModelDependency
-from rafiki.model import BaseModel, CategoricalKnob, FixedKnob, FloatKnob, IntegerKnob, logger, utils
+from rafiki.model import (
+    BaseModel,
+    CategoricalKnob,
+    FixedKnob,
+    FloatKnob,
+    IntegerKnob,
+    logger,
+    utils,
+)
 from rafiki.model.dev import test_model_class
 
 
@@ -34,7 +42,9 @@ class SkLogisticRegression(BaseModel):
         self._std = None
 
     def _features(self, images):
-        images = utils.dataset.transform_images(images, image_size=self._knobs["image_size"], mode="L")
+        images = utils.dataset.transform_images(
+            images, image_size=self._knobs["image_size"], mode="L"
+        )
         images, _, _ = utils.dataset.normalize_images(images, self._mean, self._std)
         return np.asarray(images, dtype=np.float64).reshape(len(images), -1)
 
@@ -42,11 +52,15 @@ class SkLogisticRegression(BaseModel):
         dataset = utils.dataset.load_dataset_of_image_files(dataset_path, mode="L")
         (images, classes) = zip(*[(image, image_class) for (image, image_class) in dataset])
         logger.log(f"Loaded {dataset.size} images of {dataset.classes} classes")
-        resized = utils.dataset.transform_images(images, image_size=self._knobs["image_size"], mode="L")
+        resized = utils.dataset.transform_images(
+            images, image_size=self._knobs["image_size"], mode="L"
+        )
         _, self._mean, self._std = utils.dataset.normalize_images(resized)
         X = self._features(images)
         self._clf = LogisticRegression(
-            C=self._knobs["C"], max_iter=self._knobs["max_iter"], fit_intercept=self._knobs["fit_intercept"]
+            C=self._knobs["C"],
+            max_iter=self._knobs["max_iter"],
+            fit_intercept=self._knobs["fit_intercept"],
         )
         self._clf.fit(X, np.asarray(classes))
         logger.log(train_accuracy=float(self._clf.score(X, np.asarray(classes))))
@@ -95,7 +109,9 @@ if __name__ == "__main__":
     import sys
 
     sys.path.insert(0, os.path.join(here, "..", ".."))
-    from datasets.image_digits import build_digits  # writes the example zips from scikit-learn's digits
+    from datasets.image_digits import (
+        build_digits,  # writes the example zips from scikit-learn's digits
+    )
 
     paths = build_digits(args.data_dir)
     test_images, _ = utils.dataset.load_dataset_of_image_files(paths["test"]).to_arrays()

@@ -44,7 +44,9 @@ class SkGaussianNB(BaseModel):
         self._mean = np.nanmean(data.X, axis=0)
         self._scale = np.nanstd(data.X, axis=0) + 1e-12
         self._clf = GaussianNB(var_smoothing=self.var_smoothing).fit(self._matrix(data.X), data.y)
-        logger.log(f"Trained on {data.size} rows, features {self._features}, target {data.target!r}")
+        logger.log(
+            f"Trained on {data.size} rows, features {self._features}, target {data.target!r}"
+        )
 
     def evaluate(self, dataset_path):
         data = utils.dataset.load_dataset_of_tabular(dataset_path, features=self._features)

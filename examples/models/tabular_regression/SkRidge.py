@@ -82,7 +82,9 @@ if __name__ == "__main__":
     import sys
 
     sys.path.insert(0, os.path.join(here, "..", ".."))
-    from datasets.tabular import build_diabetes  # writes diabetes (shipped with scikit-learn) as csv
+    from datasets.tabular import (
+        build_diabetes,  # writes diabetes (shipped with scikit-learn) as csv
+    )
 
     paths = build_diabetes(args.data_dir)
     queries = utils.dataset.load_dataset_of_tabular(paths["test"]).feature_dicts()[:3]
