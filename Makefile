@@ -42,7 +42,7 @@ test-postgres: $(STAMP)
 	@if $(VPY) scripts/pg_ready.py "$(PG_TEST_URL)"; then \
 		echo "== storage tests against PostgreSQL ($(PG_TEST_URL))"; \
 		DATABASE_URL="$(PG_TEST_URL)" RAFIKI_TEST_DB_NAME="test_rafiki_web_$$$$" \
-			$(VPY) -m pytest $(PYTEST_ARGS) tests/models tests/datasets tests/trials; \
+			$(VPY) -m pytest $(PYTEST_ARGS) tests/models tests/datasets tests/trials tests/pages; \
 	elif [ "$${REQUIRE_POSTGRES:-0}" = "1" ]; then \
 		echo "PostgreSQL at $(PG_TEST_URL) is required (REQUIRE_POSTGRES=1) but unreachable"; exit 1; \
 	else \

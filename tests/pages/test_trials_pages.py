@@ -34,8 +34,13 @@ def test_create_form_offers_datasets_and_models_tagged_with_their_task(
     model = make_model()
     dataset = make_dataset(name="train")
     page = alice_client.get("/jobs/new").content.decode()
-    assert f'value="{dataset.pk}" data-task="{TOY_TASK}"' in page
-    assert f'value="{model.pk}" data-task="{TOY_TASK}"' in page
+    # Each element on its own: a dataset option and a model checkbox may share a pk.
+    dataset_option = rf'<option value="{dataset.pk}" data-task="{TOY_TASK}"'
+    model_box = (
+        rf'<input type="checkbox" name="models" value="{model.pk}"[^>]* data-task="{TOY_TASK}"'
+    )
+    assert re.search(dataset_option, page), page
+    assert re.search(model_box, page), page
     assert 'name="time_hours" value="0.1"' in page  # the budget defaults
     assert 'name="model_trial_count" value="-1"' in page and 'name="gpu_count" value="0"' in page
     assert (
