@@ -195,6 +195,13 @@ def _preexec(pairs: Sequence[tuple[int, tuple[int, int]]]) -> Callable[[], None]
 # --- sandbox ------------------------------------------------------------------------------
 
 
+def gpu_device_nodes() -> list[str]:
+    """The NVIDIA driver's device nodes on this machine (none without a GPU)."""
+    import glob
+
+    return sorted(glob.glob("/dev/nvidia*"))
+
+
 #: Folders of the host shown read-only in the sandbox (where they exist).
 SYSTEM_DIRS = (
     "/usr",
@@ -263,8 +270,13 @@ def sandbox_argv(
             wrapped += ["--symlink", os.readlink(p), p]  # merged /usr: /bin -> usr/bin
         elif os.path.isdir(p):
             wrapped += ["--ro-bind", p, p]
+    wrapped += ["--dev", "/dev"]  # a minimal /dev (null, zero, full, random, urandom, tty)
+    if limits.cuda_visible_devices:
+        # A GPU trial needs the driver's device nodes; which GPU it uses is what
+        # CUDA_VISIBLE_DEVICES says (the driver maps the rest away).
+        for node in gpu_device_nodes():
+            wrapped += ["--dev-bind", node, node]
     wrapped += [
-        "--dev", "/dev",
         "--proc", "/proc",
         "--tmpfs", "/tmp",
         # --unshare-all includes the network namespace: only a loopback device inside.

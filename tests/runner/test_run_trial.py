@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import errno
+import itertools
 import json
 import os
 import shutil
@@ -568,3 +569,19 @@ def test_the_trial_dies_with_a_killed_worker(tmp_path: Path, sandbox: str, start
     finally:
         for pid in processes_mentioning(str(work)):  # only when the test failed
             os.kill(pid, signal.SIGKILL)
+
+
+def test_only_gpu_trials_get_the_gpu_device_nodes(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rafiki.runner import limits as limits_module
+
+    monkeypatch.setattr(limits_module, "bwrap_path", lambda: "/usr/bin/bwrap")
+    monkeypatch.setattr(
+        limits_module, "gpu_device_nodes", lambda: ["/dev/nvidia0", "/dev/nvidiactl"]
+    )
+    argv = ["python", "-m", "x"]
+    gpu = limits_module.sandbox_argv(argv, Limits(cuda_visible_devices="0"), ["/w"])
+    cpu = limits_module.sandbox_argv(argv, Limits(), ["/w"])
+    pairs = {(a, b) for a, b in itertools.pairwise(gpu) if a == "--dev-bind"}
+    assert pairs == {("--dev-bind", "/dev/nvidia0"), ("--dev-bind", "/dev/nvidiactl")}
+    assert "--dev-bind" not in cpu and "/dev/nvidia0" not in cpu
+    assert gpu.index("--dev") < gpu.index("--dev-bind")  # on top of the minimal /dev
