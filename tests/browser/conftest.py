@@ -55,7 +55,12 @@ def browser(download_dir: Path) -> Iterator[object]:
         options.add_argument(flag)
     options.add_experimental_option(
         "prefs",
-        {"download.default_directory": str(download_dir), "download.prompt_for_download": False},
+        {
+            "download.default_directory": str(download_dir),
+            "download.prompt_for_download": False,
+            # Several downloads from one page (the examples) without a permission prompt.
+            "profile.default_content_setting_values.automatic_downloads": 1,
+        },
     )
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
     driver.set_page_load_timeout(60)
