@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import abc
 import hashlib
+import linecache
 import sys
 import types
 from typing import Any
@@ -82,6 +83,9 @@ def load_model_class(
     name = temp_mod_name or f"rafiki_model_{digest}"
     module = types.ModuleType(name)
     module.__file__ = f"<model file {model_class}>"
+    # Tracebacks then show the model's own lines, though the file exists nowhere on disk.
+    text = model_file_bytes.decode("utf-8", errors="replace")
+    linecache.cache[module.__file__] = (len(text), None, text.splitlines(True), module.__file__)
     sys.modules[name] = module
     try:
         code = compile(model_file_bytes, module.__file__, "exec")

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import faulthandler
 import json
-import linecache
 import os
 import struct
 import sys
@@ -31,8 +30,6 @@ from typing import Any
 
 HEADER = struct.Struct(">I")
 DEFAULT_MAX_FRAME_BYTES = 64 * 1024 * 1024
-MAX_ERROR_CHARS = 2000
-MAX_TRACEBACK_CHARS = 32 * 1024
 
 
 class FrameError(Exception):
@@ -95,12 +92,10 @@ def jsonable(value: Any) -> Any:
 
 
 def _error(e: BaseException) -> dict:
-    text = f"{type(e).__name__}: {e}" if str(e) else type(e).__name__
-    tb = "".join(traceback.format_exception(type(e), e, e.__traceback__))
-    return {
-        "error": text[:MAX_ERROR_CHARS],
-        "traceback": tb if len(tb) <= MAX_TRACEBACK_CHARS else "...\n" + tb[-MAX_TRACEBACK_CHARS:],
-    }
+    # Worded and trimmed as a trial's errors are (from the model's own frame on).
+    from rafiki.runner.trial import error_text, traceback_text
+
+    return {"error": error_text(e), "traceback": traceback_text(e)}
 
 
 def load(spec: dict) -> Any:
@@ -109,12 +104,7 @@ def load(spec: dict) -> Any:
     from rafiki.model.params import load_params
 
     with open(spec["model_file"], "rb") as f:
-        source = f.read()
-    class_name = spec["model_class"]
-    filename = f"<model file {class_name}>"
-    text = source.decode("utf-8", errors="replace")
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-    clazz = load_model_class(source, class_name)
+        clazz = load_model_class(f.read(), spec["model_class"])
     model = clazz(**(spec.get("knobs") or {}))
     model.load_parameters(load_params(spec["params_path"]))
     return model

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import faulthandler
 import json
-import linecache
 import math
 import numbers
 import os
@@ -66,15 +65,7 @@ def run(spec: dict) -> float:
     from rafiki.model.params import InvalidParamsError, load_params, save_params, validate_params
 
     with open(spec["model_file"], "rb") as f:
-        source = f.read()
-    class_name = spec["model_class"]
-    # load_model_class compiles under this pseudo file name; registering the source with
-    # linecache lets tracebacks show the model's own lines.
-    filename = f"<model file {class_name}>"
-    text = source.decode("utf-8", errors="replace")
-    linecache.cache[filename] = (len(text), None, text.splitlines(True), filename)
-
-    clazz = load_model_class(source, class_name)
+        clazz = load_model_class(f.read(), spec["model_class"])
     model = clazz(**(spec.get("knobs") or {}))
     try:
         train_kwargs = dict(spec.get("train_args") or {})
@@ -122,7 +113,8 @@ def _log_message(message: str) -> None:
         print(message, file=sys.stderr)
 
 
-def _error_text(e: BaseException) -> str:
+def error_text(e: BaseException) -> str:
+    """The one-line error of a failed model call (the serving child words its errors so too)."""
     if isinstance(e, ContractError):
         text = str(e)
     elif isinstance(e, MemoryError):
@@ -136,7 +128,7 @@ def _error_text(e: BaseException) -> str:
 _RUNNER_DIR = os.path.dirname(os.path.abspath(__file__))
 
 
-def _traceback_text(e: BaseException) -> str:
+def traceback_text(e: BaseException) -> str:
     # The frames of this runner (main, run) mean nothing to the model's author: start at the
     # first frame of theirs, or of a library they called.
     tb = e.__traceback__
@@ -180,7 +172,7 @@ def main(argv: list[str]) -> int:
         reserve = None
         # The frames' locals (a huge array, say) are not needed to describe the error.
         traceback.clear_frames(e.__traceback__)
-        result = {"status": "ERRORED", "error": _error_text(e), "traceback": _traceback_text(e)}
+        result = {"status": "ERRORED", "error": error_text(e), "traceback": traceback_text(e)}
     del reserve
     if sink is not None:
         sink.close()  # the parent reads the last events once the process has exited
