@@ -15,27 +15,13 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import os
 import statistics
-import sys
-import tempfile
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(tempfile.mkdtemp(prefix="rafiki-bench-dashboard-"))
-os.environ.update(
-    {
-        "RAFIKI_DATA_DIR": str(DATA),
-        "DATABASE_URL": f"sqlite:///{DATA / 'bench.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "rafiki_web.settings",
-        "SECRET_KEY": "bench",
-        "LOG_LEVEL": "WARNING",
-        "ALLOWED_HOSTS": "testserver",
-    }
-)
-sys.path.insert(0, str(ROOT))
+from _harness import ROOT, private_data_dir
+
+DATA = private_data_dir("dashboard", ALLOWED_HOSTS="testserver")
 
 import django
 

