@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from django.conf import settings
 from django.db import connection
 
@@ -145,11 +146,23 @@ class Cluster:
         self, name: str, port: int, env: dict[str, str] | None = None, *, admin_api: bool = False
     ) -> subprocess.Popen:
         """The web server as `make run` starts it (gunicorn, rafiki_web/gunicorn_conf.py) on
-        127.0.0.1:port; ``admin_api``: the Rafiki-compatible admin API's URLconf."""
+        127.0.0.1:port, once it answers HTTP; ``admin_api``: the Rafiki-compatible admin API's
+        URLconf."""
         env = {**(env or self.env)}
         if admin_api:
             env["ROOT_URLCONF"] = "apps.compat.urls"
-        return self._spawn(name, web_server_command(f"127.0.0.1:{port}"), env)
+        proc = self._spawn(name, web_server_command(f"127.0.0.1:{port}"), env)
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if proc.poll() is not None:
+                raise AssertionError(f"{name} exited with {proc.returncode}\n{self.log_tails()}")
+            try:
+                requests.get(url, timeout=2)
+                return proc
+            except requests.RequestException:
+                time.sleep(0.2)
+        raise AssertionError(f"nothing answered at {url}\n{self.log_tails()}")
 
     def kill(self, proc: subprocess.Popen) -> None:
         """SIGKILL a process and its process group (a worker and its pool processes)."""

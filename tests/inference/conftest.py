@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -129,21 +128,6 @@ def trained_echo_job(alice: User, make_dataset) -> Callable[..., TrainJob]:
     return make
 
 
-def _wait_for_http(
-    url: str, proc: subprocess.Popen, cluster: Cluster, timeout: float = 60.0
-) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"the server exited with {proc.returncode}\n{cluster.log_tails()}")
-        try:
-            requests.get(url, timeout=2)
-            return
-        except requests.RequestException:
-            time.sleep(0.2)
-    raise AssertionError(f"nothing answered at {url}\n{cluster.log_tails()}")
-
-
 class Serving:
     """The admin API server (predictor included) and inference workers on one Redis."""
 
@@ -152,7 +136,6 @@ class Serving:
         self.port = _free_port()
         self.env = {**cluster.env, **FAST_INFERENCE_ENV, "PREDICTOR_HOST": f"127.0.0.1:{self.port}"}
         self.admin = cluster.web_server("admin-api", self.port, self.env, admin_api=True)
-        _wait_for_http(f"http://127.0.0.1:{self.port}/", self.admin, cluster)
         self.workers: list[subprocess.Popen] = []
 
     def inference_worker(self, name: str) -> subprocess.Popen:
