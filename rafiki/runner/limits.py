@@ -622,15 +622,20 @@ class ConfinedProcess:
         return self._reaped
 
     def peak_virtual_mb(self) -> float | None:
-        """The child's peak address space so far (from /proc), or None when unreadable."""
-        try:
-            with open(f"/proc/{self.pid}/status", "rb") as f:
-                for line in f:
-                    if line.startswith(b"VmPeak:"):
-                        return int(line.split()[1]) / 1024
-        except (OSError, ValueError, IndexError):
-            return None
+        """The child's peak address space so far, or None when unreadable."""
+        return peak_virtual_mb(self.pid)
+
+
+def peak_virtual_mb(pid: int) -> float | None:
+    """A process's peak address space so far (from /proc), or None when unreadable."""
+    try:
+        with open(f"/proc/{pid}/status", "rb") as f:
+            for line in f:
+                if line.startswith(b"VmPeak:"):
+                    return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
         return None
+    return None
 
 
 def signal_name(signum: int) -> str:

@@ -49,6 +49,7 @@ from rafiki.runner.limits import (
     bwrap_path,
     child_env,
     drain,
+    peak_virtual_mb,
     read_ready,
     rlimits,
     sandbox_argv,
@@ -309,16 +310,7 @@ class WarmProcess:
 
     def peak_virtual_mb(self) -> float | None:
         pid = self._find_host_pid()
-        if pid is None:
-            return None
-        try:
-            with open(f"/proc/{pid}/status", "rb") as f:
-                for line in f:
-                    if line.startswith(b"VmPeak:"):
-                        return int(line.split()[1]) / 1024
-        except (OSError, ValueError, IndexError):
-            return None
-        return None
+        return None if pid is None else peak_virtual_mb(pid)
 
     def _find_host_pid(self) -> int | None:
         if not self._zygote.pidns:
