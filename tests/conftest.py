@@ -3,6 +3,7 @@ which runs a job's trials in this process (the Celery task body, without a broke
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -160,3 +161,21 @@ def _private_files(request: pytest.FixtureRequest, settings, tmp_path: Path) -> 
     }
     settings.WORKER_DIR = tmp_path / "worker"
     return files
+
+
+def processes_mentioning(text: str) -> list[int]:
+    """Live (not zombie) processes whose command line contains ``text``."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/cmdline", "rb") as f:
+                cmdline = f.read().decode(errors="replace")
+            with open(f"/proc/{entry}/stat") as f:
+                state = f.read().rsplit(") ", 1)[1][0]
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            continue
+        if text in cmdline and state != "Z":
+            found.append(int(entry))
+    return found

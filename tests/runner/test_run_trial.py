@@ -28,6 +28,7 @@ from rafiki.runner import EndReason, Limits, TrialOutcome, run_trial
 from rafiki.runner.limits import ExitInfo, bwrap_path, rafiki_root
 from rafiki.runner.supervise import EventTailer, _classify_signal
 from rafiki.runner.zygote import zygote_pids
+from tests.conftest import processes_mentioning
 
 MODELS = Path(__file__).parent / "models"
 
@@ -274,24 +275,6 @@ def test_should_stop_kills_the_whole_process_group(tmp_path: Path, still_works: 
     )  # fmt: skip
     assert (outcome.status, outcome.end_reason) == ("STOPPED", "STOPPED")
     assert_gone(tmp_path / "work")
-
-
-def processes_mentioning(text: str) -> list[int]:
-    """Live (not zombie) processes whose command line contains ``text``."""
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().decode(errors="replace")
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(") ", 1)[1][0]
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-        if text in cmdline and state != "Z":
-            found.append(int(entry))
-    return found
 
 
 def assert_gone(workdir: Path) -> None:

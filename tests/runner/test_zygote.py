@@ -14,6 +14,7 @@ import pytest
 
 from rafiki.runner import Limits, run_trial, zygote
 from rafiki.runner.limits import ConfinedProcess, bwrap_path
+from tests.conftest import processes_mentioning
 
 MODELS = Path(__file__).parent / "models"
 FAST = Limits(wall_seconds=20, cpu_seconds=10, memory_mb=768, stop_grace_seconds=1.0)
@@ -39,23 +40,6 @@ def spec_of(tmp_path: Path, model: str, cls: str, knobs: dict, **extra: object) 
 
 def messages(batches: list[list[dict]]) -> list[str]:
     return [e.get("message", "") for b in batches for e in b]
-
-
-def processes_mentioning(text: str) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/cmdline", "rb") as f:
-                cmdline = f.read().decode(errors="replace")
-            with open(f"/proc/{entry}/stat") as f:
-                state = f.read().rsplit(") ", 1)[1][0]
-        except (FileNotFoundError, ProcessLookupError, IndexError):
-            continue
-        if text in cmdline and state != "Z":
-            found.append(int(entry))
-    return found
 
 
 @pytest.fixture
